@@ -1,0 +1,50 @@
+# Makefile -- the front door: make run, make build, make test, make format.
+# Meson does the building; this file only names the usual tasks.
+
+BUILD      ?= build
+TESTBUILD  ?= build-test
+DATA       ?= var
+PY         ?= /usr/bin/python3
+NINJA_JOBS ?= 2
+
+.PHONY: all setup build build-test run test unit integration clients format clean
+
+all: build
+
+setup:
+	bash scripts/setup
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --buildtype=debugoptimized
+
+$(TESTBUILD)/build.ninja:
+	meson setup $(TESTBUILD) --buildtype=debug -Db_sanitize=address,undefined \
+		-Db_lundef=false -Dc_args=-fno-sanitize-recover=all
+
+build: $(BUILD)/build.ninja
+	ninja -C $(BUILD) -j $(NINJA_JOBS)
+
+build-test: $(TESTBUILD)/build.ninja
+	ninja -C $(TESTBUILD) -j $(NINJA_JOBS)
+
+# make run: install what is missing, build, serve on the embedded defaults
+# (SQLite under ./var/, API on 127.0.0.1:8080, DNS on 127.0.0.1:5300).
+run: setup build
+	./$(BUILD)/nameplate serve --data $(DATA)
+
+# make test: install what is missing, build with ASan+UBSan, run every default test.
+test: setup build-test
+	bash tests/run
+
+unit: build-test
+	bash tests/run unit
+
+integration: build-test
+	bash tests/run integration
+
+format:
+	git diff -U0 --no-color HEAD -- '*.c' '*.h' | clang-format-diff -p1 -i 2>/dev/null || \
+		echo "clang-format-diff not found; format changed lines by hand"
+
+clean:
+	rm -rf $(BUILD) $(TESTBUILD)

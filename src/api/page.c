@@ -1,0 +1,103 @@
+/* page.c -- pagination and sorting: one parser for every list endpoint (content/v2.md). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api_internal.h"
+#include "core/err.h"
+
+#define PER_PAGE_DEFAULT 30
+#define PER_PAGE_MAX 100
+
+/* A positive integer query argument; absent leaves *out as is. */
+static int positive(api_req_t *req, const char *name, int64_t *out)
+{
+	const char *v = api_query(req, name);
+	if (v == NULL || *v == '\0') {
+		return ERR_OK;
+	}
+	char *end = NULL;
+	errno = 0;
+	long long n = strtoll(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n < 1) {
+		reply_field_error(req, name, "must be a positive integer");
+		return ERR_INVALID;
+	}
+	*out = n;
+	return ERR_OK;
+}
+
+int api_page_parse(api_req_t *req, api_page_t *out)
+{
+	out->page = 1;
+	out->per_page = PER_PAGE_DEFAULT;
+	int r1 = positive(req, "page", &out->page);
+	int r2 = positive(req, "per_page", &out->per_page);
+	if (r1 != ERR_OK || r2 != ERR_OK) {
+		return ERR_INVALID;
+	}
+	if (out->per_page > PER_PAGE_MAX) {
+		out->per_page = PER_PAGE_MAX; /* DNSimple clamps rather than refuses */
+	}
+	if (out->page > INT64_MAX / PER_PAGE_MAX) {
+		out->page = INT64_MAX / PER_PAGE_MAX;
+	}
+	return ERR_OK;
+}
+
+json_t *api_page_json(const api_page_t *p, int64_t total_entries)
+{
+	int64_t pages = (total_entries + p->per_page - 1) / p->per_page;
+	return json_pack("{s:I,s:I,s:I,s:I}", "current_page", (json_int_t)p->page, "per_page",
+			 (json_int_t)p->per_page, "total_entries", (json_int_t)total_entries,
+			 "total_pages", (json_int_t)pages);
+}
+
+int api_sort_parse(api_req_t *req, const char *const *allowed, api_sort_t *out)
+{
+	out->count = 0;
+	const char *v = api_query(req, "sort");
+	if (v == NULL || *v == '\0') {
+		return ERR_OK;
+	}
+	const char *p = v;
+	while (*p != '\0') {
+		size_t len = strcspn(p, ",");
+		const char *colon = memchr(p, ':', len);
+		size_t flen = colon != NULL ? (size_t)(colon - p) : len;
+		bool is_desc = false;
+		if (colon != NULL) {
+			size_t olen = len - flen - 1;
+			if (olen == 4 && strncmp(colon + 1, "desc", 4) == 0) {
+				is_desc = true;
+			} else if (!(olen == 3 && strncmp(colon + 1, "asc", 3) == 0)) {
+				req->message = arena_printf(req->arena, "Invalid sorting order `%.*s`",
+							    (int)olen, colon + 1);
+				return ERR_INVALID;
+			}
+		}
+		const char *field = NULL;
+		for (size_t i = 0; allowed[i] != NULL; i++) {
+			if (strlen(allowed[i]) == flen && strncmp(allowed[i], p, flen) == 0) {
+				field = allowed[i];
+			}
+		}
+		if (field == NULL) {
+			req->message = arena_printf(req->arena, "Invalid sorting field `%.*s`",
+						    (int)flen, p);
+			return ERR_INVALID;
+		}
+		if (out->count == API_SORT_MAX) {
+			req->message = "Too many sorting fields";
+			return ERR_INVALID;
+		}
+		out->fields[out->count] = field;
+		out->is_desc[out->count] = is_desc;
+		out->count++;
+		p += len;
+		if (*p == ',') {
+			p++;
+		}
+	}
+	return ERR_OK;
+}

@@ -1,0 +1,55 @@
+/* reply.c -- reply bodies: data envelopes, error bodies from error codes, headers. */
+#include <string.h>
+
+#include "api/api_internal.h"
+#include "core/err.h"
+
+void reply_set_header(api_reply_t *rep, const char *name, const char *value)
+{
+	if (rep->header_count < API_MAX_HEADERS) {
+		rep->header_names[rep->header_count] = name;
+		rep->header_values[rep->header_count] = value;
+		rep->header_count++;
+	}
+}
+
+void reply_data(api_reply_t *rep, int status, json_t *data)
+{
+	json_decref(rep->body);
+	rep->status = status;
+	rep->body = json_pack("{s:o}", "data", data);
+}
+
+void reply_raw(api_reply_t *rep, int status, const char *content_type, char *raw, size_t size)
+{
+	free(rep->raw);
+	rep->status = status;
+	rep->content_type = content_type;
+	rep->raw = raw;
+	rep->raw_size = size;
+}
+
+json_t *reply_error_body(const api_req_t *req, int code)
+{
+	const char *msg = req->message != NULL ? req->message : err_str(code);
+	json_t *body = json_pack("{s:s}", "message", msg);
+	/* The 400 schema requires "errors", empty when no field is at fault. */
+	if (err_http_status(code) == 400) {
+		json_object_set_new(body, "errors",
+				    req->errors != NULL ? json_incref(req->errors) : json_object());
+	}
+	return body;
+}
+
+void reply_field_error(api_req_t *req, const char *field, const char *message)
+{
+	if (req->errors == NULL) {
+		req->errors = json_object();
+	}
+	json_t *list = json_object_get(req->errors, field);
+	if (list == NULL) {
+		list = json_array();
+		json_object_set_new(req->errors, field, list);
+	}
+	json_array_append_new(list, json_string(message));
+}

@@ -1,0 +1,140 @@
+/* cmd_serve.c -- nameplate serve: open the store, start the roles, stop cleanly on a signal. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "cli/cli.h"
+#include "core/err.h"
+#include "core/log.h"
+
+static bool has_role(const char *roles, const char *role)
+{
+	size_t len = strlen(role);
+	for (const char *p = roles; *p != '\0';) {
+		size_t n = strcspn(p, ",");
+		if (n == len && strncmp(p, role, len) == 0) {
+			return true;
+		}
+		p += n + (p[n] == ',');
+	}
+	return false;
+}
+
+static int check_roles(const char *roles)
+{
+	static const char *const known[] = { "api", "dns", "jobs", NULL };
+	for (const char *p = roles; *p != '\0';) {
+		size_t n = strcspn(p, ",");
+		bool is_known = false;
+		for (size_t i = 0; known[i] != NULL; i++) {
+			is_known |= strlen(known[i]) == n && strncmp(p, known[i], n) == 0;
+		}
+		if (!is_known) {
+			fprintf(stderr, "nameplate: unknown role '%.*s' (roles: api, dns, jobs)\n",
+				(int)n, p);
+			return ERR_INVALID;
+		}
+		p += n + (p[n] == ',');
+	}
+	return ERR_OK;
+}
+
+/* On an empty store: an administrator, an account and a token, printed once. */
+static int first_start(store_t *st, const conf_t *conf)
+{
+	bool is_empty = false;
+	int ret = store_is_empty(st, &is_empty);
+	if (ret != ERR_OK || !is_empty) {
+		return ret;
+	}
+	json_t *b = NULL;
+	ret = admin_bootstrap(st, conf, "admin@localhost", NULL, &b);
+	if (ret != ERR_OK) {
+		return ret;
+	}
+	const char *url = *conf->public_url ? conf->public_url : NULL;
+	char base[300];
+	if (url == NULL) {
+		snprintf(base, sizeof(base), "http://%s", conf->api);
+		url = base;
+	}
+	json_t *user = json_object_get(b, "user"), *acc = json_object_get(b, "account");
+	const char *token = json_string_value(json_object_get(b, "token"));
+	printf("\nnameplate: first start on an empty store; created (shown only this once):\n"
+	       "  administrator  %s  password %s\n"
+	       "  account        %lld (%s)\n"
+	       "  account token  %s\n\n"
+	       "  try:  curl -H 'Authorization: Bearer %s' %s/v2/whoami\n\n",
+	       json_string_value(json_object_get(user, "email")),
+	       json_string_value(json_object_get(user, "password")),
+	       (long long)json_integer_value(json_object_get(acc, "id")),
+	       json_string_value(json_object_get(acc, "name")), token, token, url);
+	fflush(stdout);
+	json_decref(b);
+	return ERR_OK;
+}
+
+static void usage(void)
+{
+	printf("usage: nameplate serve [OPTIONS]\n\n"
+	       "Run the server. With no options: store under ./var/, API on 127.0.0.1:8080.\n"
+	       "  -c, --config FILE            settings file ('key: value' lines)\n"
+	       "  -t, --check                  validate the settings and exit\n"
+	       "  --set KEY=VALUE              set any setting\n\nsettings:\n");
+	conf_print_help(stdout);
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	conf_t conf;
+	cli_args_t args;
+	if (cli_parse(argc, argv, NULL, &conf, &args) != ERR_OK || check_roles(conf.roles) != ERR_OK) {
+		conf_clear(&conf);
+		return 64;
+	}
+	if (args.is_help || args.is_check) {
+		if (args.is_help) {
+			usage();
+		} else {
+			printf("settings OK\n");
+		}
+		conf_clear(&conf);
+		return 0;
+	}
+	/* Block the stop signals in every thread; this one waits for them. */
+	sigset_t stop;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	store_t *st = NULL;
+	int ret = cli_store_open(&conf, &st);
+	if (ret == ERR_OK) {
+		ret = first_start(st, &conf);
+	}
+	api_server_t *api = NULL;
+	if (ret == ERR_OK && has_role(conf.roles, "api")) {
+		ret = api_server_start(&api, &conf, st);
+	}
+	if (ret == ERR_OK) {
+		if (has_role(conf.roles, "dns") || has_role(conf.roles, "jobs")) {
+			log_info("serve, roles dns and jobs are not part of this build yet; "
+				 "serving api only");
+		}
+		log_info("serve, ready (store %s/nameplate.db)", conf.data);
+		int sig = 0;
+		sigwait(&stop, &sig);
+		log_info("serve, %s received, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	}
+	api_server_stop(api, (int)conf.shutdown_grace);
+	store_close(st);
+	if (ret == ERR_OK) {
+		log_info("serve, store closed, bye");
+	}
+	conf_clear(&conf);
+	return ret == ERR_OK ? 0 : err_exit_code(ret);
+}

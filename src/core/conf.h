@@ -1,0 +1,55 @@
+/* conf.h -- settings: one schema table, filled from defaults, a file, the environment and flags. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct conf {
+	char *config;          /* the file the rest came from, if any */
+	char *data;            /* data directory (SQLite store) */
+	char *api;             /* API listen address ADDR:PORT */
+	char *dns;             /* DNS listen address ADDR:PORT */
+	char *roles;           /* comma-separated roles this process runs */
+	char *log_level;
+	int64_t api_threads;
+	int64_t max_body;
+	int64_t rate_limit;
+	int64_t rate_limit_unauth;
+	int64_t rate_limit_window;
+	int64_t shutdown_grace;
+	char *store_sync;      /* SQLite synchronous mode: full or normal */
+	char *default_plan;
+	char *public_url;      /* base URL printed in hints, e.g. http://127.0.0.1:8080 */
+} conf_t;
+
+typedef enum { CONF_STR, CONF_INT } conf_type_t;
+
+enum { CONF_SECRET = 1 << 0, CONF_RELOADABLE = 1 << 1 };
+
+typedef struct conf_key {
+	const char *name;      /* flag --name, file key "name", env NAMEPLATE_NAME */
+	conf_type_t type;
+	const char *def;
+	int64_t min, max;      /* for CONF_INT */
+	unsigned flags;
+	size_t offset;
+	const char *help;
+} conf_key_t;
+
+/* The schema, ended by a row with name NULL. */
+extern const conf_key_t conf_schema[];
+
+/* Fill every key with its default. Free with conf_clear(). */
+void conf_init(conf_t *c);
+void conf_clear(conf_t *c);
+/* Set one key from text; errors are written to err (size errsize). Returns ERR_*. */
+int conf_set(conf_t *c, const char *key, const char *value, char *err, size_t errsize);
+/* Read "key: value" lines ('#' comments). */
+int conf_load_file(conf_t *c, const char *path, char *err, size_t errsize);
+/* Apply NAMEPLATE_* environment variables. */
+int conf_load_env(conf_t *c, char *err, size_t errsize);
+const conf_key_t *conf_find(const char *name);
+/* Print the flags with their env names and defaults, for --help. */
+void conf_print_help(FILE *out);

@@ -1,0 +1,30 @@
+/* conf_schema.c -- every setting, once: the loader, --help and the docs read this table. */
+#include <stddef.h>
+
+#include "core/conf.h"
+
+#define S(name, field, def, flags, help) \
+	{ name, CONF_STR, def, 0, 0, flags, offsetof(conf_t, field), help }
+#define I(name, field, def, min, max, help) \
+	{ name, CONF_INT, def, min, max, 0, offsetof(conf_t, field), help }
+
+const conf_key_t conf_schema[] = {
+	S("config", config, "", 0, "config file with 'key: value' lines"),
+	S("data", data, "var", 0, "data directory (SQLite store lives here)"),
+	S("api", api, "127.0.0.1:8080", 0, "API listen address ADDR:PORT"),
+	S("dns", dns, "127.0.0.1:5300", 0, "DNS listen address ADDR:PORT (UDP and TCP)"),
+	S("roles", roles, "api,dns,jobs", 0, "roles this process runs: api, dns, jobs"),
+	S("log-level", log_level, "info", CONF_RELOADABLE, "error, warning, info or debug"),
+	I("api-threads", api_threads, "4", 1, 256, "API worker threads"),
+	I("max-body", max_body, "1048576", 1024, 1073741824, "largest request body in bytes"),
+	I("rate-limit", rate_limit, "2400", 1, 100000000, "requests per window per credential"),
+	I("rate-limit-unauth", rate_limit_unauth, "30", 1, 100000000,
+	  "requests per window per client address without credentials"),
+	I("rate-limit-window", rate_limit_window, "3600", 1, 86400, "rate-limit window in seconds"),
+	I("shutdown-grace", shutdown_grace, "10", 0, 3600,
+	  "seconds in-flight requests get to finish at shutdown"),
+	S("store-sync", store_sync, "full", 0, "SQLite synchronous mode: full or normal"),
+	S("default-plan", default_plan, "teams-v1-monthly", 0, "plan identifier of new accounts"),
+	S("public-url", public_url, "", 0, "base URL of the API as clients see it"),
+	{ NULL, CONF_STR, NULL, 0, 0, 0, 0, NULL },
+};

@@ -1,0 +1,106 @@
+/* sqlite_internal.h -- what the SQLite backend's files share: connections and statements. */
+#pragma once
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "store/store.h"
+
+#define SQ_STMT_CACHE 64
+
+typedef struct sq_conn {
+	sqlite3 *db;
+	struct sq_conn *next;
+	struct {
+		const char *sql;   /* the static string's address is the key */
+		sqlite3_stmt *stmt;
+	} cache[SQ_STMT_CACHE];
+} sq_conn_t;
+
+typedef struct sq {
+	char *path;
+	bool is_sync_full;
+	bool is_readonly;
+	pthread_mutex_t lock;       /* guards idle */
+	pthread_mutex_t write_lock; /* one writer per process; other processes wait in busy_timeout */
+	sq_conn_t *idle;
+} sq_t;
+
+/* A connection for this call; give it back with sq_release(). NULL on failure. */
+sq_conn_t *sq_acquire(store_t *st);
+void sq_release(store_t *st, sq_conn_t *c);
+/* A reset statement for a static SQL string, cached per connection. */
+sqlite3_stmt *sq_prepare(sq_conn_t *c, const char *sql);
+/* Map a SQLite result code to ERR_*. Logs unexpected ones. */
+int sq_err(sq_conn_t *c, int rc);
+/* BEGIN IMMEDIATE under the process write lock; end with sq_commit or sq_rollback. */
+int sq_begin(store_t *st, sq_conn_t *c);
+int sq_commit(store_t *st, sq_conn_t *c);
+void sq_rollback(store_t *st, sq_conn_t *c);
+/* Run fn(c, arg) in one write transaction on a pooled connection: commit when it
+ * returns ERR_OK, roll back otherwise. */
+int sq_write(store_t *st, int (*fn)(sq_conn_t *c, void *arg), void *arg);
+
+/* Bind parameters for a query; see sq_query(). */
+typedef struct sq_bind {
+	int64_t i[4];
+	const char *t[4];
+	unsigned is_text; /* bit n set: parameter n+1 is t[n], else i[n] */
+	int count;
+} sq_bind_t;
+/* Read one row into element p. */
+typedef void (*sq_read_fn)(arena_t *a, sqlite3_stmt *s, void *p);
+/* Run a query; rows become an arena array of elem_size elements in *out, their number
+ * in *count. With want_one, zero rows is ERR_NOTFOUND and only the first row is read. */
+int sq_query(store_t *st, arena_t *a, const char *sql, const sq_bind_t *b, sq_read_fn read,
+	     size_t elem_size, bool want_one, void *out, size_t *count);
+
+/* Run one statement to completion (no rows expected). */
+int sq_step_done(sq_conn_t *c, sqlite3_stmt *s);
+/* Column text copied into the arena; NULL for SQL NULL. */
+const char *sq_text(arena_t *a, sqlite3_stmt *s, int col);
+void sq_bind_text(sqlite3_stmt *s, int idx, const char *v);
+
+/* Operations, by file. */
+int sq_migrate(store_t *st, int *applied);
+int sq_schema_version(store_t *st, int *version);
+
+int sq_is_empty(store_t *st, bool *is_empty);
+int sq_bootstrap(store_t *st, store_bootstrap_t *b);
+int sq_user_create(store_t *st, user_t *u);
+int sq_user_get(store_t *st, arena_t *a, int64_t id, user_t *out);
+int sq_user_get_by_email(store_t *st, arena_t *a, const char *email, user_t *out);
+int sq_user_set_otp(store_t *st, int64_t id, const char *otp_secret);
+int sq_user_list(store_t *st, arena_t *a, user_t **out, size_t *count);
+int sq_account_create(store_t *st, account_t *acc);
+int sq_account_get(store_t *st, arena_t *a, int64_t id, account_t *out);
+int sq_account_list(store_t *st, arena_t *a, account_t **out, size_t *count);
+int sq_account_list_for_user(store_t *st, arena_t *a, int64_t user_id, account_t **out,
+			     size_t *count);
+int sq_membership_put(store_t *st, const membership_t *m);
+int sq_membership_get(store_t *st, arena_t *a, int64_t account_id, int64_t user_id,
+		      membership_t *out);
+int sq_membership_list(store_t *st, arena_t *a, int64_t account_id, membership_t **out,
+		       size_t *count);
+int sq_membership_remove(store_t *st, int64_t account_id, int64_t user_id);
+int sq_token_create(store_t *st, token_t *t, const char *digest);
+int sq_token_get_by_digest(store_t *st, arena_t *a, const char *digest, token_t *out);
+int sq_token_list(store_t *st, arena_t *a, token_t **out, size_t *count);
+int sq_token_revoke(store_t *st, int64_t id, int64_t now);
+int sq_oauth_app_create(store_t *st, oauth_app_t *app);
+int sq_oauth_app_get_by_client_id(store_t *st, arena_t *a, const char *client_id,
+				  oauth_app_t *out);
+int sq_oauth_app_list(store_t *st, arena_t *a, oauth_app_t **out, size_t *count);
+int sq_oauth_code_create(store_t *st, const oauth_code_t *code);
+int sq_oauth_code_get(store_t *st, arena_t *a, const char *code_hash, oauth_code_t *out);
+int sq_oauth_code_exchange(store_t *st, const char *code_hash, token_t *t,
+			   const char *token_digest);
+
+/* Inside an open transaction on c: the insert half of the operations above. */
+int sq_insert_user(sq_conn_t *c, user_t *u);
+int sq_insert_account(sq_conn_t *c, account_t *acc);
+int sq_insert_membership(sq_conn_t *c, const membership_t *m);
+int sq_insert_token(sq_conn_t *c, token_t *t, const char *digest);
