@@ -54,6 +54,7 @@ typedef struct api_req {
 	arena_t *arena;
 	const api_ctx_t *ctx;
 	void *conn;               /* the libmicrohttpd connection, for query and headers */
+	json_t *query;            /* without a connection (unit tests): query arguments */
 	http_method_t method;
 	const char *path;
 	const char *request_id;

@@ -19,7 +19,7 @@ const char *api_param(const api_req_t *req, const char *name)
 const char *api_query(const api_req_t *req, const char *name)
 {
 	if (req->conn == NULL) {
-		return NULL;
+		return json_string_value(json_object_get(req->query, name));
 	}
 	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
