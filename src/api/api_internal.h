@@ -161,7 +161,28 @@ typedef struct api_sort {
 } api_sort_t;
 /* Parse sort=field:asc,other:desc against allowed (NULL-terminated). */
 int api_sort_parse(api_req_t *req, const char *const *allowed, api_sort_t *out);
+/* page, per_page and sort in one call, as the store takes them. Every list endpoint
+ * uses this and reply_page(). */
+int api_list_parse(api_req_t *req, const char *const *allowed_sort, api_page_t *page,
+		   store_list_t *out);
+/* {"data": items, "pagination": {...}} */
+void reply_page(api_reply_t *rep, json_t *items, const api_page_t *page, int64_t total);
+
+/* lookup.c: the path's domain, zone and record in the request's account; 404 bodies as
+ * the fixtures ("Zone `x` not found"). */
+int api_domain_load(api_req_t *req, domain_t *out);
+int api_zone_load(api_req_t *req, zone_t *out);
+int api_record_load(api_req_t *req, const zone_t *zone, record_t *out);
+bool api_parse_id(const char *s, int64_t *out);
+/* Create a zone (with its domain unless NULL) and its system records (res/domains.c). */
+int api_zone_new(api_req_t *req, const char *name, domain_t *domain, zone_t *zone);
+/* Limit a list to what a domain manager or zone operator may see. */
+void api_role_filter(const api_req_t *req, const char *kind, store_filter_t *f);
 
 /* The resources, each a file in api/res/. */
 extern const api_resource_t api_res_identity;
 extern const api_resource_t api_res_oauth;
+extern const api_resource_t api_res_contacts;
+extern const api_resource_t api_res_domains;
+extern const api_resource_t api_res_zones;
+extern const api_resource_t api_res_records;

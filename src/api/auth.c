@@ -146,10 +146,25 @@ static int resolve_account(api_req_t *req, const char *param)
 	return store_account_get(st, req->arena, id, &req->account);
 }
 
-static const char *resource_name(const api_req_t *req)
+/* The domain or zone the path names, by name: scopes and role grants list names, and the
+ * path may give an id instead. An unknown one stays as given (the handler answers 404). */
+static const char *resource_name(api_req_t *req)
 {
-	const char *name = api_param(req, "zone");
-	return name != NULL ? name : api_param(req, "domain");
+	const char *zone = api_param(req, "zone"), *domain = api_param(req, "domain");
+	int64_t id;
+	if (zone != NULL && api_parse_id(zone, &id)) {
+		zone_t z;
+		if (store_zone_get(req->ctx->store, req->arena, req->account.id, zone, &z) == ERR_OK) {
+			return z.name;
+		}
+	} else if (domain != NULL && api_parse_id(domain, &id)) {
+		domain_t d;
+		if (store_domain_get(req->ctx->store, req->arena, req->account.id, domain, &d) ==
+		    ERR_OK) {
+			return d.name;
+		}
+	}
+	return zone != NULL ? zone : domain;
 }
 
 int auth_check(api_req_t *req, const api_route_t *route)

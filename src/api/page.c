@@ -101,3 +101,32 @@ int api_sort_parse(api_req_t *req, const char *const *allowed, api_sort_t *out)
 	}
 	return ERR_OK;
 }
+
+int api_list_parse(api_req_t *req, const char *const *allowed_sort, api_page_t *page,
+		   store_list_t *out)
+{
+	api_sort_t sort;
+	int ret = api_page_parse(req, page);
+	if (ret == ERR_OK) {
+		ret = api_sort_parse(req, allowed_sort, &sort);
+	}
+	if (ret != ERR_OK) {
+		return ret;
+	}
+	memset(out, 0, sizeof(*out));
+	out->offset = (page->page - 1) * page->per_page;
+	out->limit = page->per_page;
+	out->sort_count = sort.count;
+	for (int i = 0; i < sort.count; i++) {
+		out->sort_fields[i] = sort.fields[i];
+		out->sort_desc[i] = sort.is_desc[i];
+	}
+	return ERR_OK;
+}
+
+void reply_page(api_reply_t *rep, json_t *items, const api_page_t *page, int64_t total)
+{
+	json_decref(rep->body);
+	rep->status = 200;
+	rep->body = json_pack("{s:o,s:o}", "data", items, "pagination", api_page_json(page, total));
+}

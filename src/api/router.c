@@ -8,6 +8,10 @@
 static const api_resource_t *const resources[] = {
 	&api_res_identity,
 	&api_res_oauth,
+	&api_res_contacts,
+	&api_res_domains,
+	&api_res_zones,
+	&api_res_records,
 };
 
 static const struct {

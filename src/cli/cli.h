@@ -61,6 +61,7 @@ int cli_main(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_admin(int argc, char **argv);
+int cmd_zone(int argc, char **argv);
 
 /* Create an administrator, an account and an account token in one transaction; *out is
  * {"user":{...,"password"},"account":{...},"token":"..."}. password NULL = generate. */

@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "model/plan.h"
 
 static bool has_role(const char *roles, const char *role)
 {
@@ -111,6 +112,12 @@ int cmd_serve(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	char err[512];
+	if (plan_load(conf.plans, err, sizeof(err)) != ERR_OK) {
+		fprintf(stderr, "nameplate: %s\n", err);
+		conf_clear(&conf);
+		return 64;
+	}
 	store_t *st = NULL;
 	int ret = cli_store_open(&conf, &st);
 	if (ret == ERR_OK) {

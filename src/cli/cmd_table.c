@@ -7,6 +7,7 @@ const cli_cmd_t cli_commands[] = {
 	{ "serve", cmd_serve, "run the server roles (api; dns and jobs arrive with their issues)" },
 	{ "migrate", cmd_migrate, "apply pending store migrations and exit" },
 	{ "admin", cmd_admin, "manage users, accounts, memberships, tokens, OAuth apps" },
+	{ "zone", cmd_zone, "import and export zone files" },
 	{ NULL, NULL, NULL },
 };
 

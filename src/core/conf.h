@@ -22,6 +22,12 @@ typedef struct conf {
 	char *store_sync;      /* SQLite synchronous mode: full or normal */
 	char *default_plan;
 	char *public_url;      /* base URL printed in hints, e.g. http://127.0.0.1:8080 */
+	char *name_servers;    /* comma-separated: the apex NS records of new zones */
+	char *soa_rname;       /* SOA RNAME of new zones (the zone admin's mailbox) */
+	char *regions;         /* comma-separated region codes records may name */
+	char *region;          /* this node's region */
+	char *plans;           /* JSON file of plans and features; "" = built-in */
+	int64_t default_ttl;
 } conf_t;
 
 typedef enum { CONF_STR, CONF_INT } conf_type_t;

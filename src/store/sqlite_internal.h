@@ -18,6 +18,11 @@ typedef struct sq_conn {
 		const char *sql;   /* the static string's address is the key */
 		sqlite3_stmt *stmt;
 	} cache[SQ_STMT_CACHE];
+	struct {
+		char *sql;         /* built at run time (ORDER BY, filters): keyed by text */
+		sqlite3_stmt *stmt;
+	} dyn[SQ_STMT_CACHE];
+	unsigned dyn_next;         /* round-robin victim when dyn is full */
 } sq_conn_t;
 
 typedef struct sq {
@@ -27,6 +32,13 @@ typedef struct sq {
 	pthread_mutex_t lock;       /* guards idle */
 	pthread_mutex_t write_lock; /* one writer per process; other processes wait in busy_timeout */
 	sq_conn_t *idle;
+	/* Group commit: writers queue their work; one of them (the leader) runs the whole
+	 * queue in one transaction, one savepoint per job, and one fsync acknowledges all. */
+	pthread_mutex_t q_lock;
+	pthread_cond_t q_cond;
+	struct sq_job *q_head;
+	struct sq_job **q_tail;
+	bool is_leading;
 } sq_t;
 
 /* A connection for this call; give it back with sq_release(). NULL on failure. */
@@ -34,20 +46,25 @@ sq_conn_t *sq_acquire(store_t *st);
 void sq_release(store_t *st, sq_conn_t *c);
 /* A reset statement for a static SQL string, cached per connection. */
 sqlite3_stmt *sq_prepare(sq_conn_t *c, const char *sql);
+/* The same for SQL built at run time, cached by its text. */
+sqlite3_stmt *sq_prepare_text(sq_conn_t *c, const char *sql);
 /* Map a SQLite result code to ERR_*. Logs unexpected ones. */
 int sq_err(sq_conn_t *c, int rc);
 /* BEGIN IMMEDIATE under the process write lock; end with sq_commit or sq_rollback. */
 int sq_begin(store_t *st, sq_conn_t *c);
 int sq_commit(store_t *st, sq_conn_t *c);
 void sq_rollback(store_t *st, sq_conn_t *c);
-/* Run fn(c, arg) in one write transaction on a pooled connection: commit when it
- * returns ERR_OK, roll back otherwise. */
+/* Run fn(c, arg) atomically in a write transaction: its changes commit when it returns
+ * ERR_OK and are rolled back otherwise. Concurrent calls share one transaction and one
+ * commit (group commit); each job still succeeds or fails alone. fn must not keep state
+ * outside the database that a later failure of the shared commit would leave wrong:
+ * its caller sees that failure as the return value. */
 int sq_write(store_t *st, int (*fn)(sq_conn_t *c, void *arg), void *arg);
 
 /* Bind parameters for a query; see sq_query(). */
 typedef struct sq_bind {
-	int64_t i[4];
-	const char *t[4];
+	int64_t i[8];
+	const char *t[8];
 	unsigned is_text; /* bit n set: parameter n+1 is t[n], else i[n] */
 	int count;
 } sq_bind_t;
@@ -57,6 +74,28 @@ typedef void (*sq_read_fn)(arena_t *a, sqlite3_stmt *s, void *p);
  * in *count. With want_one, zero rows is ERR_NOTFOUND and only the first row is read. */
 int sq_query(store_t *st, arena_t *a, const char *sql, const sq_bind_t *b, sq_read_fn read,
 	     size_t elem_size, bool want_one, void *out, size_t *count);
+
+/* One API sort field and the column (expression) it orders by. */
+typedef struct sq_sort_col {
+	const char *field;
+	const char *column;
+} sq_sort_col_t;
+
+/* A list page: "SELECT <cols> FROM <from> WHERE <where> ORDER BY <sort...>, <tiebreak>
+ * LIMIT ? OFFSET ?" and its count. b binds the WHERE's parameters (the first ones);
+ * limit and offset are bound after them. */
+typedef struct sq_list_query {
+	const char *cols;
+	const char *from;
+	const char *where;
+	const sq_sort_col_t *sorts;   /* ended by a NULL field */
+	const char *tiebreak;         /* e.g. "id" */
+	const sq_bind_t *bind;
+	sq_read_fn read;
+	size_t elem_size;
+} sq_list_query_t;
+int sq_list(store_t *st, arena_t *a, const sq_list_query_t *lq, const store_list_t *page,
+	    void *out, size_t *count, int64_t *total);
 
 /* Run one statement to completion (no rows expected). */
 int sq_step_done(sq_conn_t *c, sqlite3_stmt *s);
@@ -99,7 +138,40 @@ int sq_oauth_code_get(store_t *st, arena_t *a, const char *code_hash, oauth_code
 int sq_oauth_code_exchange(store_t *st, const char *code_hash, token_t *t,
 			   const char *token_digest);
 
+int sq_contact_create(store_t *st, contact_t *c);
+int sq_contact_get(store_t *st, arena_t *a, int64_t account_id, int64_t id, contact_t *out);
+int sq_contact_list(store_t *st, arena_t *a, int64_t account_id, const store_list_t *q,
+		    contact_t **out, size_t *count, int64_t *total);
+int sq_contact_update(store_t *st, contact_t *c);
+int sq_contact_delete(store_t *st, int64_t account_id, int64_t id);
+
+int sq_zone_create(store_t *st, store_zone_new_t *z);
+int sq_domain_get(store_t *st, arena_t *a, int64_t account_id, const char *ref, domain_t *out);
+int sq_domain_list(store_t *st, arena_t *a, int64_t account_id, const store_filter_t *f,
+		   const store_list_t *q, domain_t **out, size_t *count, int64_t *total);
+int sq_domain_delete(store_t *st, int64_t account_id, int64_t domain_id);
+int sq_zone_get(store_t *st, arena_t *a, int64_t account_id, const char *ref, zone_t *out);
+int sq_zone_list(store_t *st, arena_t *a, int64_t account_id, const store_filter_t *f,
+		 const store_list_t *q, zone_t **out, size_t *count, int64_t *total);
+int sq_zone_set_active(store_t *st, int64_t account_id, int64_t zone_id, bool is_active,
+		       zone_t *out);
+int sq_zone_delete(store_t *st, int64_t account_id, int64_t zone_id);
+int sq_record_get(store_t *st, arena_t *a, const zone_t *zone, int64_t id, record_t *out);
+int sq_record_list(store_t *st, arena_t *a, const zone_t *zone, const store_filter_t *f,
+		   const store_list_t *q, record_t **out, size_t *count, int64_t *total);
+int sq_record_all(store_t *st, arena_t *a, const zone_t *zone, record_t **out, size_t *count);
+int sq_zone_change(store_t *st, store_change_t *chg);
+
 /* Inside an open transaction on c: the insert half of the operations above. */
+/* Raise the zone's serial (to max(serial + 1, now)), rewrite its SOA record, and write the
+ * change-log row (removed/added: JSON arrays of RRs, taken) and the outbox row (payload
+ * taken; NULL event = none). *serial gets the new serial. */
+int sq_zone_commit_change(sq_conn_t *c, int64_t zone_id, const char *kind, json_t *removed,
+			  json_t *added, int64_t account_id, const char *event, json_t *payload,
+			  uint32_t *serial);
+/* The change-log form of a record: {"name": fqdn, "type", "ttl", "rdata" hex | "content"}. */
+json_t *sq_record_rr_json(const record_t *r);
+int sq_insert_record(sq_conn_t *c, record_t *r);
 int sq_insert_user(sq_conn_t *c, user_t *u);
 int sq_insert_account(sq_conn_t *c, account_t *acc);
 int sq_insert_membership(sq_conn_t *c, const membership_t *m);

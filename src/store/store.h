@@ -14,7 +14,10 @@
 #include <stdint.h>
 
 #include "core/arena.h"
+#include "model/contact.h"
 #include "model/identity.h"
+#include "model/zone.h"
+#include "model/zone_import.h"
 
 typedef struct store store_t;
 
@@ -31,6 +34,62 @@ typedef struct store_bootstrap {
 	token_t token;         /* in: name; out: id */
 	const char *token_digest;
 } store_bootstrap_t;
+
+/* A page of a list: offset/limit plus the sort order, as the API parsed them. Sort
+ * fields are the API's names; each backend maps them to columns and breaks ties by id. */
+#define STORE_SORT_MAX 4
+typedef struct store_list {
+	int64_t offset;
+	int64_t limit;
+	int sort_count;
+	const char *sort_fields[STORE_SORT_MAX];
+	bool sort_desc[STORE_SORT_MAX];
+} store_list_t;
+
+/* Filters of the domain, zone and record lists. NULL/0 fields do not filter. */
+typedef struct store_filter {
+	const char *name_like;       /* substring of the name */
+	bool has_name;               /* records: exact name ("" = the apex) */
+	const char *name;
+	const char *type;            /* records: exact type mnemonic */
+	int64_t registrant_id;       /* domains */
+	int64_t grant_user_id;       /* role limit: only names granted to this user ... */
+	const char *grant_kind;      /* ... of this kind ("domain" or "zone") */
+} store_filter_t;
+
+/* One atomic change to a zone's records: deletes, then updates, then creates (the batch
+ * order of content/v2/zones/batch-change-zone-records.md). The zone serial goes up once,
+ * and the change-log and outbox rows commit with it. */
+typedef struct store_change {
+	const zone_t *zone;
+	int64_t *deletes;            /* record ids */
+	size_t delete_count;
+	record_t *deleted;           /* out: the deleted records (arena) */
+	int64_t *update_ids;
+	const json_t **update_bodies;/* merged with the stored record inside the transaction */
+	size_t update_count;
+	record_t *updated;           /* out: the records as updated (arena) */
+	record_t *creates;           /* in: validated records; out: ids and timestamps */
+	size_t create_count;
+	const char *const *allowed_regions;
+	bool is_system_change;       /* updateZoneNsRecords: may touch apex NS records */
+	const char *event;           /* outbox event, e.g. "record.create" */
+	arena_t *arena;
+	/* out */
+	uint32_t serial;
+	const char *fail_kind;       /* "deletes", "updates", "creates" */
+	size_t fail_index;
+	const char *fail_message;    /* e.g. "Record not found ID=12" */
+	json_t *fail_errors;         /* field errors of the failed operation (owned) */
+} store_change_t;
+
+/* A new domain (NULL for a zone without a domain) with its zone and system records. */
+typedef struct store_zone_new {
+	domain_t *domain;
+	zone_t *zone;
+	record_t *records;
+	size_t record_count;
+} store_zone_new_t;
 
 typedef struct store_ops {
 	const char *name;
@@ -79,6 +138,41 @@ typedef struct store_ops {
 	 * the code was already used (a concurrent exchange won). */
 	int (*oauth_code_exchange)(store_t *st, const char *code_hash, token_t *t,
 				   const char *token_digest);
+
+	/* Contacts, always within one account. contact_delete answers ERR_CONFLICT when a
+	 * domain uses the contact. */
+	int (*contact_create)(store_t *st, contact_t *c);
+	int (*contact_get)(store_t *st, arena_t *a, int64_t account_id, int64_t id, contact_t *out);
+	int (*contact_list)(store_t *st, arena_t *a, int64_t account_id, const store_list_t *q,
+			    contact_t **out, size_t *count, int64_t *total);
+	int (*contact_update)(store_t *st, contact_t *c);
+	int (*contact_delete)(store_t *st, int64_t account_id, int64_t id);
+
+	/* Domains and zones, always within one account (account_id 0: any, for the DNS
+	 * loader and the CLI). domain_get and zone_get take an id or a name. */
+	int (*zone_create)(store_t *st, store_zone_new_t *z);
+	int (*domain_get)(store_t *st, arena_t *a, int64_t account_id, const char *ref,
+			  domain_t *out);
+	int (*domain_list)(store_t *st, arena_t *a, int64_t account_id, const store_filter_t *f,
+			   const store_list_t *q, domain_t **out, size_t *count, int64_t *total);
+	/* Deletes the domain, its zone and records. */
+	int (*domain_delete)(store_t *st, int64_t account_id, int64_t domain_id);
+	int (*zone_get)(store_t *st, arena_t *a, int64_t account_id, const char *ref, zone_t *out);
+	int (*zone_list)(store_t *st, arena_t *a, int64_t account_id, const store_filter_t *f,
+			 const store_list_t *q, zone_t **out, size_t *count, int64_t *total);
+	int (*zone_set_active)(store_t *st, int64_t account_id, int64_t zone_id, bool is_active,
+			       zone_t *out);
+	/* Deletes a zone that has no domain (a reverse zone). */
+	int (*zone_delete)(store_t *st, int64_t account_id, int64_t zone_id);
+
+	int (*record_get)(store_t *st, arena_t *a, const zone_t *zone, int64_t id, record_t *out);
+	int (*record_list)(store_t *st, arena_t *a, const zone_t *zone, const store_filter_t *f,
+			   const store_list_t *q, record_t **out, size_t *count, int64_t *total);
+	/* Every record of a zone, by name and type (zone files, the DNS loader). */
+	int (*record_all)(store_t *st, arena_t *a, const zone_t *zone, record_t **out,
+			  size_t *count);
+	/* ERR_INVALID with fail_* set when one operation is refused; nothing changes then. */
+	int (*zone_change)(store_t *st, store_change_t *chg);
 } store_ops_t;
 
 struct store {
@@ -121,3 +215,45 @@ void store_close(store_t *st);
 #define store_oauth_code_create(st, ...)       STORE_CALL(st, oauth_code_create, __VA_ARGS__)
 #define store_oauth_code_get(st, ...)          STORE_CALL(st, oauth_code_get, __VA_ARGS__)
 #define store_oauth_code_exchange(st, ...)     STORE_CALL(st, oauth_code_exchange, __VA_ARGS__)
+#define store_contact_create(st, ...)          STORE_CALL(st, contact_create, __VA_ARGS__)
+#define store_contact_get(st, ...)             STORE_CALL(st, contact_get, __VA_ARGS__)
+#define store_contact_list(st, ...)            STORE_CALL(st, contact_list, __VA_ARGS__)
+#define store_contact_update(st, ...)          STORE_CALL(st, contact_update, __VA_ARGS__)
+#define store_contact_delete(st, ...)          STORE_CALL(st, contact_delete, __VA_ARGS__)
+#define store_zone_create(st, ...)             STORE_CALL(st, zone_create, __VA_ARGS__)
+#define store_domain_get(st, ...)              STORE_CALL(st, domain_get, __VA_ARGS__)
+#define store_domain_list(st, ...)             STORE_CALL(st, domain_list, __VA_ARGS__)
+#define store_domain_delete(st, ...)           STORE_CALL(st, domain_delete, __VA_ARGS__)
+#define store_zone_get(st, ...)                STORE_CALL(st, zone_get, __VA_ARGS__)
+#define store_zone_list(st, ...)               STORE_CALL(st, zone_list, __VA_ARGS__)
+#define store_zone_set_active(st, ...)         STORE_CALL(st, zone_set_active, __VA_ARGS__)
+#define store_zone_delete(st, ...)             STORE_CALL(st, zone_delete, __VA_ARGS__)
+#define store_record_get(st, ...)              STORE_CALL(st, record_get, __VA_ARGS__)
+#define store_record_list(st, ...)             STORE_CALL(st, record_list, __VA_ARGS__)
+#define store_record_all(st, ...)              STORE_CALL(st, record_all, __VA_ARGS__)
+#define store_zone_change(st, ...)             STORE_CALL(st, zone_change, __VA_ARGS__)
+
+/* A zone file into a zone (import.c): see store_zone_import(). */
+typedef struct store_import {
+	arena_t *arena;
+	int64_t account_id;
+	const char *zone_name;
+	const char *text;
+	size_t len;
+	bool may_create;             /* create a missing zone (and its domain) */
+	const char *name_servers;    /* for a created zone's system records */
+	const char *soa_rname;
+	uint32_t system_ttl;
+	uint32_t default_ttl;        /* for records when the file sets no TTL */
+	/* out */
+	bool is_created;
+	zone_t zone;
+	zone_import_t parsed;
+	uint32_t serial;
+	const char *message;         /* why it failed, for people (arena) */
+} store_import_t;
+
+/* Replace the zone's custom records with the file's, in one transaction; the zone's SOA
+ * and apex NS stay. ERR_INVALID (message says why, with the line) changes nothing;
+ * ERR_NOTFOUND when the zone is missing and may_create is false. */
+int store_zone_import(store_t *st, store_import_t *imp);

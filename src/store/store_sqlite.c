@@ -14,6 +14,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/sbuf.h"
 #include "store/sqlite_internal.h"
 
 #define BUSY_TIMEOUT_MS 10000
@@ -32,6 +33,9 @@ static int sq_open(store_t *st, const store_opts_t *opts)
 	s->is_readonly = opts->is_readonly;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->write_lock, NULL);
+	pthread_mutex_init(&s->q_lock, NULL);
+	pthread_cond_init(&s->q_cond, NULL);
+	s->q_tail = &s->q_head;
 	st->impl = s;
 	/* Open one connection now so that a bad path fails at start, not at first request. */
 	sq_conn_t *c = sq_acquire(st);
@@ -49,6 +53,8 @@ static void conn_free(sq_conn_t *c)
 {
 	for (int i = 0; i < SQ_STMT_CACHE; i++) {
 		sqlite3_finalize(c->cache[i].stmt);
+		sqlite3_finalize(c->dyn[i].stmt);
+		free(c->dyn[i].sql);
 	}
 	sqlite3_close_v2(c->db);
 	free(c);
@@ -68,6 +74,8 @@ static void sq_close(store_t *st)
 	}
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->write_lock);
+	pthread_mutex_destroy(&s->q_lock);
+	pthread_cond_destroy(&s->q_cond);
 	free(s->path);
 	free(s);
 	st->impl = NULL;
@@ -163,6 +171,29 @@ sqlite3_stmt *sq_prepare(sq_conn_t *c, const char *sql)
 		}
 	}
 	PANIC("statement cache full: raise SQ_STMT_CACHE");
+}
+
+sqlite3_stmt *sq_prepare_text(sq_conn_t *c, const char *sql)
+{
+	for (size_t i = 0; i < SQ_STMT_CACHE; i++) {
+		if (c->dyn[i].sql != NULL && strcmp(c->dyn[i].sql, sql) == 0) {
+			sqlite3_reset(c->dyn[i].stmt);
+			sqlite3_clear_bindings(c->dyn[i].stmt);
+			return c->dyn[i].stmt;
+		}
+	}
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
+	if (rc != SQLITE_OK) {
+		log_err("store, prepare failed (%s): %s", sqlite3_errmsg(c->db), sql);
+		return NULL;
+	}
+	size_t k = c->dyn_next++ % SQ_STMT_CACHE;
+	sqlite3_finalize(c->dyn[k].stmt);
+	free(c->dyn[k].sql);
+	c->dyn[k].sql = xstrdup(sql);
+	c->dyn[k].stmt = s;
+	return s;
 }
 
 int sq_err(sq_conn_t *c, int rc)
@@ -277,24 +308,190 @@ const store_ops_t store_sqlite_ops = {
 	.oauth_code_create = sq_oauth_code_create,
 	.oauth_code_get = sq_oauth_code_get,
 	.oauth_code_exchange = sq_oauth_code_exchange,
+	.contact_create = sq_contact_create,
+	.contact_get = sq_contact_get,
+	.contact_list = sq_contact_list,
+	.contact_update = sq_contact_update,
+	.contact_delete = sq_contact_delete,
+	.zone_create = sq_zone_create,
+	.domain_get = sq_domain_get,
+	.domain_list = sq_domain_list,
+	.domain_delete = sq_domain_delete,
+	.zone_get = sq_zone_get,
+	.zone_list = sq_zone_list,
+	.zone_set_active = sq_zone_set_active,
+	.zone_delete = sq_zone_delete,
+	.record_get = sq_record_get,
+	.record_list = sq_record_list,
+	.record_all = sq_record_all,
+	.zone_change = sq_zone_change,
 };
 
-int sq_write(store_t *st, int (*fn)(sq_conn_t *c, void *arg), void *arg)
+typedef struct sq_job {
+	int (*fn)(sq_conn_t *c, void *arg);
+	void *arg;
+	int ret;
+	bool is_done;
+	struct sq_job *next;
+} sq_job_t;
+
+#define GROUP_MAX 512 /* jobs in one transaction */
+
+static int savepoint(sq_conn_t *c, const char *sql)
+{
+	int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+	return rc == SQLITE_OK ? ERR_OK : sq_err(c, rc);
+}
+
+/* Run a batch of jobs in one transaction; each job in its own savepoint. */
+static void run_batch(store_t *st, sq_job_t *batch)
 {
 	sq_conn_t *c = sq_acquire(st);
-	if (c == NULL) {
-		return ERR_STORE;
+	int ret = c != NULL ? sq_begin(st, c) : ERR_STORE;
+	bool is_any_ok = false;
+	for (sq_job_t *j = batch; j != NULL; j = j->next) {
+		if (ret != ERR_OK) {
+			j->ret = ret;
+			continue;
+		}
+		j->ret = savepoint(c, "SAVEPOINT job");
+		if (j->ret == ERR_OK) {
+			j->ret = j->fn(c, j->arg);
+			if (j->ret != ERR_OK) {
+				savepoint(c, "ROLLBACK TO job");
+			}
+			savepoint(c, "RELEASE job");
+		}
+		is_any_ok |= j->ret == ERR_OK;
 	}
-	int ret = sq_begin(st, c);
 	if (ret == ERR_OK) {
-		ret = fn(c, arg);
-		if (ret == ERR_OK) {
-			ret = sq_commit(st, c);
-		} else {
-			sq_rollback(st, c);
+		int cret = is_any_ok ? sq_commit(st, c) : (sq_rollback(st, c), ERR_OK);
+		for (sq_job_t *j = batch; cret != ERR_OK && j != NULL; j = j->next) {
+			if (j->ret == ERR_OK) {
+				j->ret = cret;
+			}
 		}
 	}
 	sq_release(st, c);
+}
+
+int sq_write(store_t *st, int (*fn)(sq_conn_t *c, void *arg), void *arg)
+{
+	sq_t *s = st->impl;
+	sq_job_t job = { .fn = fn, .arg = arg };
+	pthread_mutex_lock(&s->q_lock);
+	*s->q_tail = &job;
+	s->q_tail = &job.next;
+	while (!job.is_done) {
+		if (s->is_leading) {
+			pthread_cond_wait(&s->q_cond, &s->q_lock);
+			continue;
+		}
+		/* Lead: take up to GROUP_MAX queued jobs (ours among them). */
+		s->is_leading = true;
+		sq_job_t *batch = s->q_head, *last = batch;
+		for (int n = 1; n < GROUP_MAX && last->next != NULL; n++) {
+			last = last->next;
+		}
+		s->q_head = last->next;
+		if (s->q_head == NULL) {
+			s->q_tail = &s->q_head;
+		}
+		last->next = NULL;
+		pthread_mutex_unlock(&s->q_lock);
+		run_batch(st, batch);
+		pthread_mutex_lock(&s->q_lock);
+		for (sq_job_t *j = batch, *next; j != NULL; j = next) {
+			next = j->next; /* j lives on its owner's stack: read before marking done */
+			j->is_done = true;
+		}
+		s->is_leading = false;
+		pthread_cond_broadcast(&s->q_cond);
+	}
+	pthread_mutex_unlock(&s->q_lock);
+	return job.ret;
+}
+
+static void bind_all(sqlite3_stmt *s, const sq_bind_t *b);
+
+static const char *sort_column(const sq_sort_col_t *sorts, const char *field)
+{
+	for (size_t i = 0; sorts != NULL && sorts[i].field != NULL; i++) {
+		if (strcmp(sorts[i].field, field) == 0) {
+			return sorts[i].column;
+		}
+	}
+	return NULL;
+}
+
+static int list_sql(const sq_list_query_t *lq, const store_list_t *page, sbuf_t *sql)
+{
+	sbuf_printf(sql, "SELECT %s FROM %s WHERE %s ORDER BY ", lq->cols, lq->from, lq->where);
+	for (int i = 0; i < page->sort_count; i++) {
+		const char *col = sort_column(lq->sorts, page->sort_fields[i]);
+		if (col == NULL) {
+			return ERR_INVALID; /* the API let through a field this query cannot sort */
+		}
+		sbuf_printf(sql, "%s %s, ", col, page->sort_desc[i] ? "DESC" : "ASC");
+	}
+	sbuf_printf(sql, "%s LIMIT ? OFFSET ?", lq->tiebreak);
+	return ERR_OK;
+}
+
+int sq_list(store_t *st, arena_t *a, const sq_list_query_t *lq, const store_list_t *page,
+	    void *out, size_t *count, int64_t *total)
+{
+	sbuf_t sql = SBUF_INIT, csql = SBUF_INIT;
+	int ret = list_sql(lq, page, &sql);
+	sbuf_printf(&csql, "SELECT count(*) FROM %s WHERE %s", lq->from, lq->where);
+	sq_conn_t *c = ret == ERR_OK ? sq_acquire(st) : NULL;
+	if (ret == ERR_OK && c == NULL) {
+		ret = ERR_STORE;
+	}
+	/* Both statements in one read transaction: the count matches the page. */
+	if (ret == ERR_OK && sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		ret = sq_err(c, sqlite3_errcode(c->db));
+	}
+	sqlite3_stmt *s = ret == ERR_OK ? sq_prepare_text(c, csql.p) : NULL;
+	if (ret == ERR_OK && s == NULL) {
+		ret = ERR_STORE;
+	}
+	if (ret == ERR_OK) {
+		bind_all(s, lq->bind);
+		int rc = sqlite3_step(s);
+		*total = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+		ret = rc == SQLITE_ROW ? ERR_OK : sq_err(c, rc);
+		sqlite3_reset(s);
+	}
+	s = ret == ERR_OK ? sq_prepare_text(c, sql.p) : NULL;
+	if (ret == ERR_OK && s == NULL) {
+		ret = ERR_STORE;
+	}
+	size_t n = 0;
+	char *rows = NULL;
+	if (ret == ERR_OK) {
+		int nb = lq->bind != NULL ? lq->bind->count : 0;
+		bind_all(s, lq->bind);
+		sqlite3_bind_int64(s, nb + 1, page->limit);
+		sqlite3_bind_int64(s, nb + 2, page->offset);
+		rows = arena_alloc_array(a, (size_t)(page->limit > 0 ? page->limit : 1), lq->elem_size);
+		int rc;
+		while (rows != NULL && (rc = sqlite3_step(s)) == SQLITE_ROW && n < (size_t)page->limit) {
+			memset(rows + n * lq->elem_size, 0, lq->elem_size);
+			lq->read(a, s, rows + n * lq->elem_size);
+			n++;
+		}
+		ret = rows == NULL ? ERR_TOOBIG : ERR_OK;
+		sqlite3_reset(s);
+	}
+	if (c != NULL) {
+		sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+		sq_release(st, c);
+	}
+	sbuf_clear(&sql);
+	sbuf_clear(&csql);
+	*(void **)out = rows;
+	*count = n;
 	return ret;
 }
 

@@ -1,0 +1,346 @@
+/* q_records.c -- SQLite queries for zone records, and the atomic zone change
+ * (deletes, updates, creates; CNAME and duplicate rules that need the zone's data). */
+#include <string.h>
+
+#include "core/err.h"
+#include "core/json.h"
+#include "core/timeutil.h"
+#include "store/sqlite_internal.h"
+
+#define RECORD_COLS                                                                         \
+	"r.id, r.zone_id, r.name, r.type, r.content, r.rdata, r.ttl, r.priority, r.regions, " \
+	"r.system_record, r.parent_id, r.created_at, r.updated_at, r.type_code"
+
+/* Records carry the zone's name; the reader takes it from here. */
+static __thread const char *reading_zone;
+
+static void read_record(arena_t *a, sqlite3_stmt *s, void *p)
+{
+	record_t *r = p;
+	r->id = sqlite3_column_int64(s, 0);
+	r->zone_id = sqlite3_column_int64(s, 1);
+	r->zone_name = reading_zone;
+	r->name = sq_text(a, s, 2);
+	/* Only types rr_parse() took are stored, so the code always has a row. */
+	r->type = rrtype_by_code((uint16_t)sqlite3_column_int(s, 13));
+	r->content = sq_text(a, s, 4);
+	int size = sqlite3_column_bytes(s, 5);
+	if (sqlite3_column_type(s, 5) == SQLITE_BLOB) {
+		uint8_t *rd = arena_alloc(a, (size_t)size + 1);
+		if (rd != NULL) {
+			memcpy(rd, sqlite3_column_blob(s, 5), (size_t)size);
+			r->rdata = rd;
+			r->rdata_size = (uint16_t)size;
+		}
+	}
+	r->ttl = (uint32_t)sqlite3_column_int64(s, 6);
+	r->has_priority = sqlite3_column_type(s, 7) != SQLITE_NULL;
+	r->priority = sqlite3_column_int64(s, 7);
+	r->regions = sq_text(a, s, 8);
+	r->is_system = sqlite3_column_int(s, 9) != 0;
+	r->parent_id = sqlite3_column_int64(s, 10);
+	r->created_at = sqlite3_column_int64(s, 11);
+	r->updated_at = sqlite3_column_int64(s, 12);
+}
+
+int sq_insert_record(sq_conn_t *c, record_t *r)
+{
+	sqlite3_stmt *s = sq_prepare(c, "INSERT INTO records (zone_id, name, type, type_code, "
+					"content, rdata, ttl, priority, regions, system_record, "
+					"parent_id, created_at, updated_at) "
+					"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	if (s == NULL) {
+		return ERR_STORE;
+	}
+	r->created_at = r->updated_at = time_now();
+	sqlite3_bind_int64(s, 1, r->zone_id);
+	sq_bind_text(s, 2, r->name);
+	sq_bind_text(s, 3, r->type->name);
+	sqlite3_bind_int(s, 4, r->type->code);
+	sq_bind_text(s, 5, r->content);
+	if (r->rdata != NULL) {
+		sqlite3_bind_blob(s, 6, r->rdata, r->rdata_size, SQLITE_STATIC);
+	}
+	sqlite3_bind_int64(s, 7, r->ttl);
+	if (r->has_priority) {
+		sqlite3_bind_int64(s, 8, r->priority);
+	}
+	sq_bind_text(s, 9, r->regions != NULL ? r->regions : "global");
+	sqlite3_bind_int(s, 10, r->is_system);
+	if (r->parent_id != 0) {
+		sqlite3_bind_int64(s, 11, r->parent_id);
+	}
+	sqlite3_bind_int64(s, 12, r->created_at);
+	sqlite3_bind_int64(s, 13, r->updated_at);
+	int ret = sq_step_done(c, s);
+	if (ret == ERR_OK) {
+		r->id = sqlite3_last_insert_rowid(c->db);
+	}
+	return ret;
+}
+
+int sq_record_get(store_t *st, arena_t *a, const zone_t *zone, int64_t id, record_t *out)
+{
+	sq_bind_t b = { .i = { zone->id, id }, .count = 2 };
+	reading_zone = zone->name;
+	return sq_query(st, a, "SELECT " RECORD_COLS " FROM records r WHERE r.zone_id = ? AND r.id = ?",
+			&b, read_record, sizeof(*out), true, out, NULL);
+}
+
+int sq_record_list(store_t *st, arena_t *a, const zone_t *zone, const store_filter_t *f,
+		   const store_list_t *q, record_t **out, size_t *count, int64_t *total)
+{
+	static const sq_sort_col_t sorts[] = {
+		{ "id", "r.id" }, { "name", "r.name" }, { "content", "r.content" },
+		{ "type", "r.type" }, { NULL, NULL },
+	};
+	sq_bind_t b = { .count = 4, .is_text = (1u << 1) | (1u << 2) | (1u << 3) };
+	b.i[0] = zone->id;
+	b.t[1] = f->has_name ? f->name : NULL;
+	b.t[2] = f->name_like;
+	b.t[3] = f->type;
+	store_list_t page = *q;
+	if (page.sort_count == 0) { /* the default order: by name */
+		page.sort_count = 1;
+		page.sort_fields[0] = "name";
+	}
+	sq_list_query_t lq = {
+		.cols = RECORD_COLS,
+		.from = "records r",
+		.where = "r.zone_id = ?1 AND (?2 IS NULL OR r.name = ?2) "
+			 "AND (?3 IS NULL OR instr(lower(r.name), lower(?3)) > 0) "
+			 "AND (?4 IS NULL OR r.type = upper(?4))",
+		.sorts = sorts,
+		.tiebreak = "r.id",
+		.bind = &b,
+		.read = read_record,
+		.elem_size = sizeof(record_t),
+	};
+	reading_zone = zone->name;
+	return sq_list(st, a, &lq, &page, out, count, total);
+}
+
+int sq_record_all(store_t *st, arena_t *a, const zone_t *zone, record_t **out, size_t *count)
+{
+	sq_bind_t b = { .i = { zone->id }, .count = 1 };
+	reading_zone = zone->name;
+	return sq_query(st, a,
+			"SELECT " RECORD_COLS " FROM records r WHERE r.zone_id = ? "
+			"ORDER BY r.system_record DESC, r.type_code = 6 DESC, r.name, r.type, r.id",
+			&b, read_record, sizeof(record_t), false, out, count);
+}
+
+/* --- the zone change ---------------------------------------------------------------- */
+
+static int load_record(sq_conn_t *c, arena_t *a, const zone_t *zone, int64_t id, record_t *out)
+{
+	sqlite3_stmt *s = sq_prepare(c, "SELECT " RECORD_COLS " FROM records r "
+					"WHERE r.zone_id = ? AND r.id = ?");
+	if (s == NULL) {
+		return ERR_STORE;
+	}
+	sqlite3_bind_int64(s, 1, zone->id);
+	sqlite3_bind_int64(s, 2, id);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		memset(out, 0, sizeof(*out));
+		reading_zone = zone->name;
+		read_record(a, s, out);
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? ERR_OK : rc == SQLITE_DONE ? ERR_NOTFOUND : sq_err(c, rc);
+}
+
+/* CNAME stands alone at its name (RFC 1034 3.6.2, RFC 2181 10.1). */
+static int cname_conflict(sq_conn_t *c, const record_t *r, bool *is_conflict)
+{
+	sqlite3_stmt *s = sq_prepare(c, "SELECT EXISTS (SELECT 1 FROM records WHERE zone_id = ? "
+					"AND name = ? AND id != ? AND (? = 5 OR type_code = 5) "
+					"AND type_code NOT IN (46, 47, 50))");
+	if (s == NULL) {
+		return ERR_STORE;
+	}
+	sqlite3_bind_int64(s, 1, r->zone_id);
+	sq_bind_text(s, 2, r->name);
+	sqlite3_bind_int64(s, 3, r->id);
+	sqlite3_bind_int(s, 4, r->type->code);
+	int rc = sqlite3_step(s);
+	*is_conflict = rc == SQLITE_ROW && sqlite3_column_int(s, 0) != 0;
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? ERR_OK : sq_err(c, rc);
+}
+
+static void fail(store_change_t *chg, const char *kind, size_t index, const char *message,
+		 const char *field, const char *field_message)
+{
+	chg->fail_kind = kind;
+	chg->fail_index = index;
+	chg->fail_message = message;
+	if (field != NULL) {
+		chg->fail_errors = json_object();
+		zone_field_error(chg->fail_errors, field, field_message);
+	}
+}
+
+/* The checks and the write of one record (created or updated). */
+static int put_record(sq_conn_t *c, store_change_t *chg, const char *kind, size_t index,
+		      record_t *r, bool is_update)
+{
+	bool is_conflict = false;
+	int ret = cname_conflict(c, r, &is_conflict);
+	if (ret != ERR_OK) {
+		return ret;
+	}
+	if (is_conflict) {
+		fail(chg, kind, index, "Validation failed", "name",
+		     "a CNAME record cannot share its name with other records");
+		return ERR_INVALID;
+	}
+	if (!is_update) {
+		ret = sq_insert_record(c, r);
+	} else {
+		sqlite3_stmt *s = sq_prepare(c, "UPDATE records SET name = ?, content = ?, rdata = ?, "
+						"ttl = ?, priority = ?, regions = ?, updated_at = ? "
+						"WHERE id = ?");
+		if (s == NULL) {
+			return ERR_STORE;
+		}
+		r->updated_at = time_now();
+		sq_bind_text(s, 1, r->name);
+		sq_bind_text(s, 2, r->content);
+		if (r->rdata != NULL) {
+			sqlite3_bind_blob(s, 3, r->rdata, r->rdata_size, SQLITE_STATIC);
+		}
+		sqlite3_bind_int64(s, 4, r->ttl);
+		if (r->has_priority) {
+			sqlite3_bind_int64(s, 5, r->priority);
+		}
+		sq_bind_text(s, 6, r->regions);
+		sqlite3_bind_int64(s, 7, r->updated_at);
+		sqlite3_bind_int64(s, 8, r->id);
+		ret = sq_step_done(c, s);
+	}
+	if (ret == ERR_CONFLICT) {
+		fail(chg, kind, index, "Validation failed", "content",
+		     "a record with this name, type and content already exists");
+		return ERR_INVALID;
+	}
+	return ret;
+}
+
+static int change_deletes(sq_conn_t *c, store_change_t *chg, json_t *removed)
+{
+	chg->deleted = arena_alloc_array(chg->arena, chg->delete_count + 1, sizeof(record_t));
+	for (size_t i = 0; i < chg->delete_count; i++) {
+		record_t *r = &chg->deleted[i];
+		int ret = load_record(c, chg->arena, chg->zone, chg->deletes[i], r);
+		if (ret == ERR_NOTFOUND) {
+			fail(chg, "deletes", i,
+			     arena_printf(chg->arena, "Record not found ID=%lld",
+					  (long long)chg->deletes[i]),
+			     NULL, NULL);
+			return ERR_INVALID;
+		}
+		if (ret != ERR_OK) {
+			return ret;
+		}
+		if (r->is_system && !chg->is_system_change) {
+			fail(chg, "deletes", i, "System records cannot be deleted", NULL, NULL);
+			return ERR_INVALID;
+		}
+		sqlite3_stmt *s = sq_prepare(c, "DELETE FROM records WHERE id = ?");
+		if (s == NULL) {
+			return ERR_STORE;
+		}
+		sqlite3_bind_int64(s, 1, r->id);
+		if ((ret = sq_step_done(c, s)) != ERR_OK) {
+			return ret;
+		}
+		json_array_append_new(removed, sq_record_rr_json(r));
+	}
+	return ERR_OK;
+}
+
+static int change_updates(sq_conn_t *c, store_change_t *chg, json_t *removed, json_t *added)
+{
+	chg->updated = arena_alloc_array(chg->arena, chg->update_count + 1, sizeof(record_t));
+	for (size_t i = 0; i < chg->update_count; i++) {
+		record_t old;
+		int ret = load_record(c, chg->arena, chg->zone, chg->update_ids[i], &old);
+		if (ret == ERR_NOTFOUND) {
+			fail(chg, "updates", i,
+			     arena_printf(chg->arena, "Record not found ID=%lld",
+					  (long long)chg->update_ids[i]),
+			     NULL, NULL);
+			return ERR_INVALID;
+		}
+		if (ret != ERR_OK) {
+			return ret;
+		}
+		if (old.is_system && !chg->is_system_change) {
+			fail(chg, "updates", i, "System records cannot be changed", NULL, NULL);
+			return ERR_INVALID;
+		}
+		json_t *errors = json_object();
+		record_t *r = &chg->updated[i];
+		ret = record_from_json(chg->arena, chg->zone, chg->update_bodies[i], true, &old,
+				       chg->allowed_regions, r, errors);
+		if (ret != ERR_OK) {
+			chg->fail_kind = "updates";
+			chg->fail_index = i;
+			chg->fail_message = "Validation failed";
+			chg->fail_errors = errors;
+			return ERR_INVALID;
+		}
+		json_decref(errors);
+		if ((ret = put_record(c, chg, "updates", i, r, true)) != ERR_OK) {
+			return ret;
+		}
+		json_array_append_new(removed, sq_record_rr_json(&old));
+		json_array_append_new(added, sq_record_rr_json(r));
+	}
+	return ERR_OK;
+}
+
+static int change_txn(sq_conn_t *c, void *arg)
+{
+	store_change_t *chg = arg;
+	json_t *removed = json_array(), *added = json_array();
+	int ret = change_deletes(c, chg, removed);
+	if (ret == ERR_OK) {
+		ret = change_updates(c, chg, removed, added);
+	}
+	for (size_t i = 0; ret == ERR_OK && i < chg->create_count; i++) {
+		record_t *r = &chg->creates[i];
+		r->zone_id = chg->zone->id;
+		r->zone_name = chg->zone->name;
+		ret = put_record(c, chg, "creates", i, r, false);
+		if (ret == ERR_OK) {
+			json_array_append_new(added, sq_record_rr_json(r));
+		}
+	}
+	if (ret != ERR_OK) {
+		json_decref(removed);
+		json_decref(added);
+		return ret;
+	}
+	json_t *payload = json_pack("{s:s,s:I}", "zone", chg->zone->name, "zone_id",
+				    (json_int_t)chg->zone->id);
+	json_t *list = json_array();
+	for (size_t i = 0; i < chg->create_count; i++) {
+		json_array_append_new(list, record_to_json(&chg->creates[i]));
+	}
+	for (size_t i = 0; i < chg->update_count; i++) {
+		json_array_append_new(list, record_to_json(&chg->updated[i]));
+	}
+	json_object_set_new(payload, "zone_records", list);
+	return sq_zone_commit_change(c, chg->zone->id, "records", removed, added,
+				     chg->zone->account_id, chg->event, payload, &chg->serial);
+}
+
+int sq_zone_change(store_t *st, store_change_t *chg)
+{
+	chg->fail_kind = NULL;
+	chg->fail_errors = NULL;
+	return sq_write(st, change_txn, chg);
+}
