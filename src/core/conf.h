@@ -10,7 +10,7 @@ typedef struct conf {
 	char *config;          /* the file the rest came from, if any */
 	char *data;            /* data directory (SQLite store) */
 	char *api;             /* API listen address ADDR:PORT */
-	char *dns;             /* DNS listen address ADDR:PORT */
+	char *dns;             /* DNS listen addresses ADDR:PORT, [ADDR6]:PORT, comma-separated */
 	char *roles;           /* comma-separated roles this process runs */
 	char *log_level;
 	int64_t api_threads;
@@ -28,6 +28,13 @@ typedef struct conf {
 	char *region;          /* this node's region */
 	char *plans;           /* JSON file of plans and features; "" = built-in */
 	int64_t default_ttl;
+	int64_t dns_workers;          /* 0 = one per CPU */
+	int64_t dns_tcp_idle_timeout; /* seconds */
+	int64_t dns_tcp_max_clients;
+	int64_t dns_udp_payload;
+	char *nsid;                   /* "" = off; text, or 0x and hex */
+	char *identity;               /* "" = off */
+	char *version;                /* "" = off */
 } conf_t;
 
 typedef enum { CONF_STR, CONF_INT } conf_type_t;

@@ -6,6 +6,7 @@
  * the first problem: every bad field is reported, with DNSimple's messages
  * (content/v2.md, "Validation failed").
  */
+#include <assert.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,7 @@ static const field_t fields[] = {
 	FIELD(country,           F_REQUIRED,                 check_country),
 };
 #define FIELD_COUNT (sizeof(fields) / sizeof(fields[0]))
+#define JOB_TITLE 3 /* fields[JOB_TITLE] */
 
 static const char **slot(contact_t *c, const field_t *f)
 {
@@ -361,11 +363,14 @@ static int check_field(contact_t *c, const field_t *f, arena_t *a, contact_err_f
 	return ret;
 }
 
-int contact_check(contact_t *c, arena_t *a, contact_err_fn on_err, void *ctx)
+/* Validate every field but those in skip (already reported by the merge). */
+static int check_all(contact_t *c, arena_t *a, contact_err_fn on_err, void *ctx,
+		     const bool *skip)
 {
+	assert(fields[JOB_TITLE].offset == offsetof(contact_t, job_title));
 	int ret = ERR_OK;
 	for (size_t i = 0; i < FIELD_COUNT; i++) {
-		int r = check_field(c, &fields[i], a, on_err, ctx);
+		int r = skip[i] ? ERR_INVALID : check_field(c, &fields[i], a, on_err, ctx);
 		if (r == ERR_TOOBIG) {
 			return r;
 		}
@@ -374,11 +379,17 @@ int contact_check(contact_t *c, arena_t *a, contact_err_fn on_err, void *ctx)
 		}
 	}
 	/* content/v2/contacts.md: an organization_name needs a job_title. */
-	if (c->organization_name[0] != '\0' && c->job_title[0] == '\0') {
+	if (c->organization_name[0] != '\0' && c->job_title[0] == '\0' && !skip[JOB_TITLE]) {
 		on_err(ctx, "job_title", MSG_BLANK);
 		ret = ERR_INVALID;
 	}
 	return ret;
+}
+
+int contact_check(contact_t *c, arena_t *a, contact_err_fn on_err, void *ctx)
+{
+	bool skip[FIELD_COUNT] = { false };
+	return check_all(c, a, on_err, ctx, skip);
 }
 
 void contact_init(contact_t *c)
@@ -389,10 +400,10 @@ void contact_init(contact_t *c)
 	}
 }
 
-int contact_from_json(contact_t *c, const json_t *obj, arena_t *a, contact_err_fn on_err,
-		      void *ctx)
+/* Merge the body's text fields; a field of the wrong JSON type is reported and marked. */
+static int merge(contact_t *c, const json_t *obj, arena_t *a, contact_err_fn on_err, void *ctx,
+		 bool *bad)
 {
-	int ret = ERR_OK;
 	for (size_t i = 0; obj != NULL && i < FIELD_COUNT; i++) {
 		const field_t *f = &fields[i];
 		json_t *v = json_object_get(obj, f->name);
@@ -409,10 +420,18 @@ int contact_from_json(contact_t *c, const json_t *obj, arena_t *a, contact_err_f
 			*slot(c, f) = s;
 		} else {
 			on_err(ctx, f->name, MSG_STRING);
-			ret = ERR_INVALID;
+			bad[i] = true;
 		}
 	}
-	return ret;
+	return ERR_OK;
+}
+
+int contact_apply(contact_t *c, const json_t *obj, arena_t *a, contact_err_fn on_err,
+		  void *ctx)
+{
+	bool bad[FIELD_COUNT] = { false };
+	int ret = merge(c, obj, a, on_err, ctx, bad);
+	return ret != ERR_OK ? ret : check_all(c, a, on_err, ctx, bad);
 }
 
 static json_t *timestamp(int64_t t)

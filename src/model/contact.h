@@ -40,29 +40,28 @@ json_t *contact_to_json(const contact_t *c);
 /* Set every text field to "" and the numbers to 0: a contact before its first merge. */
 void contact_init(contact_t *c);
 
-/* Merge the text fields present in a JSON object into c (PATCH semantics: absent fields
- * keep their value; create starts from contact_init()). A string is copied into the
- * arena, null means "". Any other JSON type is reported as an error on that field and
- * leaves it unchanged. Unknown keys and read-only keys (id, account_id, timestamps) are
- * ignored.
- * \param obj  a JSON object, or NULL (nothing to merge)
- * \return ERR_OK, ERR_INVALID after reporting every bad field, ERR_TOOBIG when the
- *         arena's budget is exhausted */
-int contact_from_json(contact_t *c, const json_t *obj, arena_t *a, contact_err_fn on_err,
-		      void *ctx);
-
 /* Normalize c in place, then validate it, reporting EVERY bad field (a field may get
  * several messages, in the order of fixtures/v2/api/createContact/error-validation-errors).
  * Normalizing: surrounding whitespace is trimmed from every field, the country is upper
  * cased, and a phone or fax written with a leading '+' becomes '+' and its digits
  * (contact_phone_normalize). Normalized strings live in the arena.
  * Rules: first_name, last_name, address1, city, state_province, postal_code, country,
- * phone and email are required; country is an ISO 3166-1 alpha-2 code; phone and a
- * non-empty fax are plausible phone numbers; email has the shape local@domain.tld; a
- * non-empty organization_name needs a job_title; no field is longer than
- * CONTACT_FIELD_MAX characters or holds control characters.
+ * phone and email are required (whitespace only is blank); country is an ISO 3166-1
+ * alpha-2 code; phone and a non-empty fax are plausible phone numbers; email has the
+ * shape local@domain.tld; a non-empty organization_name needs a job_title; no field is
+ * longer than CONTACT_FIELD_MAX characters or holds control characters.
  * \return ERR_OK, ERR_INVALID (errors reported through on_err), ERR_TOOBIG (arena) */
 int contact_check(contact_t *c, arena_t *a, contact_err_fn on_err, void *ctx);
+
+/* Merge the text fields present in a JSON object into c, then contact_check() the result
+ * (PATCH semantics: absent fields keep their value; create starts from contact_init()).
+ * A string is copied into the arena; null means "". Any other JSON type is reported as
+ * "must be a string" on that field, which gets no further message. Unknown keys and
+ * read-only keys (id, account_id, timestamps) are ignored.
+ * \param obj  a JSON object, or NULL (nothing to merge)
+ * \return ERR_OK, ERR_INVALID after reporting every bad field, ERR_TOOBIG (arena) */
+int contact_apply(contact_t *c, const json_t *obj, arena_t *a, contact_err_fn on_err,
+		  void *ctx);
 
 /* true for an officially assigned ISO 3166-1 alpha-2 code, upper case ("DE"). */
 bool contact_country_is_valid(const char *code);

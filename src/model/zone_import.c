@@ -50,8 +50,10 @@ static int add(builder_t *b, size_t line, const char *name, const rrtype_t *type
 		if (rs == NULL || ls == NULL) {
 			return ERR_TOOBIG;
 		}
-		memcpy(rs, b->out->records, b->out->count * sizeof(record_t));
-		memcpy(ls, b->lines, b->out->count * sizeof(size_t));
+		if (b->out->count > 0) {
+			memcpy(rs, b->out->records, b->out->count * sizeof(record_t));
+			memcpy(ls, b->lines, b->out->count * sizeof(size_t));
+		}
 		b->out->records = rs;
 		b->lines = ls;
 		b->cap = cap;
@@ -81,7 +83,7 @@ static int add(builder_t *b, size_t line, const char *name, const rrtype_t *type
 /* The owner relative to the zone, from the scanner's wire owner. */
 static const char *relative_owner(arena_t *a, const zs_scanner_t *s, const knot_dname_t *apex)
 {
-	if (!knot_dname_in_bailiwick(s->r_owner, apex) && !knot_dname_is_equal(s->r_owner, apex)) {
+	if (knot_dname_in_bailiwick(s->r_owner, apex) < 0) { /* 0: the apex itself */
 		return NULL;
 	}
 	size_t prefix = knot_dname_labels(s->r_owner, NULL) - knot_dname_labels(apex, NULL);

@@ -38,7 +38,9 @@ static int create(store_t *st, store_import_t *imp)
 		return ERR_TOOBIG;
 	}
 	memcpy(all, sys, nsys * sizeof(record_t));
-	memcpy(all + nsys, imp->parsed.records, imp->parsed.count * sizeof(record_t));
+	if (imp->parsed.count > 0) {
+		memcpy(all + nsys, imp->parsed.records, imp->parsed.count * sizeof(record_t));
+	}
 	domain_t d = { .account_id = imp->account_id, .name = imp->zone_name,
 		       .unicode_name = imp->zone_name, .state = "hosted" };
 	store_zone_new_t zn = { .domain = z->is_reverse ? NULL : &d, .zone = z, .records = all,

@@ -3,10 +3,10 @@
 #include "core/timeutil.h"
 #include "store/sqlite_internal.h"
 
-#define CONTACT_COLS                                                                        \
-	"id, account_id, label, first_name, last_name, organization_name, job_title, "     \
-	"address1, address2, city, state_province, postal_code, country, phone, fax, email, " \
-	"created_at, updated_at"
+#define CONTACT_COLS                                                                             \
+	"id, account_id, label, first_name, last_name, organization_name, job_title, address1, " \
+	"address2, city, state_province, postal_code, country, phone, fax, email, created_at, "  \
+	"updated_at"
 
 static void read_contact(arena_t *a, sqlite3_stmt *s, void *p)
 {
@@ -34,10 +34,12 @@ static void read_contact(arena_t *a, sqlite3_stmt *s, void *p)
 /* Bind the text fields, in the column order of CONTACT_COLS, from parameter 1. */
 static void bind_fields(sqlite3_stmt *s, const contact_t *c)
 {
-	const char *v[] = { c->label,    c->first_name,     c->last_name,   c->organization_name,
-			    c->job_title, c->address1,      c->address2,    c->city,
-			    c->state_province, c->postal_code, c->country,  c->phone,
-			    c->fax,       c->email };
+	const char *v[] = {
+		c->label,          c->first_name,  c->last_name, c->organization_name,
+		c->job_title,      c->address1,    c->address2,  c->city,
+		c->state_province, c->postal_code, c->country,   c->phone,
+		c->fax,            c->email,
+	};
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		sq_bind_text(s, (int)i + 1, v[i] != NULL ? v[i] : "");
 	}
@@ -46,9 +48,9 @@ static void bind_fields(sqlite3_stmt *s, const contact_t *c)
 static int create_txn(sq_conn_t *conn, void *arg)
 {
 	static const char sql[] =
-		"INSERT INTO contacts (label, first_name, last_name, organization_name, job_title,"
-		" address1, address2, city, state_province, postal_code, country, phone, fax, email,"
-		" account_id, created_at, updated_at)"
+		"INSERT INTO contacts (label, first_name, last_name, organization_name,"
+		" job_title, address1, address2, city, state_province, postal_code, country,"
+		" phone, fax, email, account_id, created_at, updated_at)"
 		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 	contact_t *c = arg;
 	sqlite3_stmt *s = sq_prepare(conn, sql);
@@ -75,8 +77,9 @@ int sq_contact_create(store_t *st, contact_t *c)
 int sq_contact_get(store_t *st, arena_t *a, int64_t account_id, int64_t id, contact_t *out)
 {
 	sq_bind_t b = { .i = { account_id, id }, .count = 2 };
-	return sq_query(st, a, "SELECT " CONTACT_COLS " FROM contacts WHERE account_id = ? AND id = ?",
-			&b, read_contact, sizeof(*out), true, out, NULL);
+	return sq_query(st, a,
+			"SELECT " CONTACT_COLS " FROM contacts WHERE account_id = ? AND id = ?", &b,
+			read_contact, sizeof(*out), true, out, NULL);
 }
 
 /* content/v2/contacts.md, Sorting: id, label and email; the text ones alphabetical. */
@@ -107,9 +110,10 @@ int sq_contact_list(store_t *st, arena_t *a, int64_t account_id, const store_lis
 static int update_txn(sq_conn_t *conn, void *arg)
 {
 	static const char sql[] =
-		"UPDATE contacts SET label = ?, first_name = ?, last_name = ?, organization_name = ?,"
-		" job_title = ?, address1 = ?, address2 = ?, city = ?, state_province = ?,"
-		" postal_code = ?, country = ?, phone = ?, fax = ?, email = ?, updated_at = ?"
+		"UPDATE contacts SET label = ?, first_name = ?, last_name = ?,"
+		" organization_name = ?, job_title = ?, address1 = ?, address2 = ?, city = ?,"
+		" state_province = ?, postal_code = ?, country = ?, phone = ?, fax = ?, email = ?,"
+		" updated_at = ?"
 		" WHERE account_id = ? AND id = ?";
 	contact_t *c = arg;
 	sqlite3_stmt *s = sq_prepare(conn, sql);

@@ -344,3 +344,44 @@ int sq_zone_change(store_t *st, store_change_t *chg)
 	chg->fail_errors = NULL;
 	return sq_write(st, change_txn, chg);
 }
+
+int sq_record_each(store_t *st, int64_t zone_id, uint32_t *serial,
+		   void (*fn)(void *ctx, const char *name, uint16_t type, uint32_t ttl,
+			      const uint8_t *rdata, uint16_t size, const char *content,
+			      const char *regions),
+		   void *ctx)
+{
+	sq_conn_t *c = sq_acquire(st);
+	if (c == NULL) {
+		return ERR_STORE;
+	}
+	int ret = sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? ERR_OK : ERR_STORE;
+	sqlite3_stmt *s = ret == ERR_OK ? sq_prepare(c, "SELECT serial FROM zones WHERE id = ?")
+					: NULL;
+	if (s != NULL) {
+		sqlite3_bind_int64(s, 1, zone_id);
+		int rc = sqlite3_step(s);
+		*serial = rc == SQLITE_ROW ? (uint32_t)sqlite3_column_int64(s, 0) : 0;
+		ret = rc == SQLITE_ROW ? ERR_OK : rc == SQLITE_DONE ? ERR_NOTFOUND : sq_err(c, rc);
+		sqlite3_reset(s);
+	}
+	s = ret == ERR_OK ? sq_prepare(c, "SELECT name, type_code, ttl, rdata, content, regions "
+					  "FROM records WHERE zone_id = ?")
+			  : NULL;
+	if (s != NULL) {
+		sqlite3_bind_int64(s, 1, zone_id);
+		int rc;
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			fn(ctx, (const char *)sqlite3_column_text(s, 0),
+			   (uint16_t)sqlite3_column_int(s, 1), (uint32_t)sqlite3_column_int64(s, 2),
+			   sqlite3_column_blob(s, 3), (uint16_t)sqlite3_column_bytes(s, 3),
+			   (const char *)sqlite3_column_text(s, 4),
+			   (const char *)sqlite3_column_text(s, 5));
+		}
+		ret = rc == SQLITE_DONE ? ERR_OK : sq_err(c, rc);
+		sqlite3_reset(s);
+	}
+	sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+	sq_release(st, c);
+	return ret;
+}

@@ -537,3 +537,40 @@ int sq_zone_set_active(store_t *st, int64_t account_id, int64_t zone_id, bool is
 	}
 	return ret;
 }
+
+int sq_zone_all(store_t *st, arena_t *a, zone_t **out, size_t *count)
+{
+	return sq_query(st, a, ZONE_COLS "FROM zones z ORDER BY z.id", NULL, read_zone,
+			sizeof(zone_t), false, out, count);
+}
+
+static void read_change(arena_t *a, sqlite3_stmt *s, void *p)
+{
+	store_change_row_t *c = p;
+	c->id = sqlite3_column_int64(s, 0);
+	c->zone_id = sqlite3_column_int64(s, 1);
+	c->zone_name = sq_text(a, s, 2);
+	c->serial = (uint32_t)sqlite3_column_int64(s, 3);
+	c->kind = sq_text(a, s, 4);
+}
+
+int sq_change_since(store_t *st, arena_t *a, int64_t after, size_t limit,
+		    store_change_row_t **out, size_t *count)
+{
+	sq_bind_t b = { .i = { after, (int64_t)limit }, .count = 2 };
+	return sq_query(st, a, "SELECT id, zone_id, zone_name, serial, kind FROM zone_changes "
+			       "WHERE id > ? ORDER BY id LIMIT ?",
+			&b, read_change, sizeof(store_change_row_t), false, out, count);
+}
+
+static void read_max(arena_t *a, sqlite3_stmt *s, void *p)
+{
+	*(int64_t *)p = sqlite3_column_int64(s, 0);
+}
+
+int sq_change_last(store_t *st, int64_t *id)
+{
+	*id = 0;
+	return sq_query(st, NULL, "SELECT coalesce(max(id), 0) FROM zone_changes", NULL, read_max,
+			sizeof(int64_t), true, id, NULL);
+}

@@ -39,6 +39,8 @@ typedef struct sq {
 	struct sq_job *q_head;
 	struct sq_job **q_tail;
 	bool is_leading;
+	void (*change_hook)(void *ctx);
+	void *change_hook_ctx;
 } sq_t;
 
 /* A connection for this call; give it back with sq_release(). NULL on failure. */
@@ -161,6 +163,16 @@ int sq_record_list(store_t *st, arena_t *a, const zone_t *zone, const store_filt
 		   const store_list_t *q, record_t **out, size_t *count, int64_t *total);
 int sq_record_all(store_t *st, arena_t *a, const zone_t *zone, record_t **out, size_t *count);
 int sq_zone_change(store_t *st, store_change_t *chg);
+int sq_zone_all(store_t *st, arena_t *a, zone_t **out, size_t *count);
+int sq_record_each(store_t *st, int64_t zone_id, uint32_t *serial,
+		   void (*fn)(void *ctx, const char *name, uint16_t type, uint32_t ttl,
+			      const uint8_t *rdata, uint16_t size, const char *content,
+			      const char *regions),
+		   void *ctx);
+int sq_change_since(store_t *st, arena_t *a, int64_t after, size_t limit,
+		    store_change_row_t **out, size_t *count);
+int sq_change_last(store_t *st, int64_t *id);
+void sq_set_change_hook(store_t *st, void (*fn)(void *ctx), void *ctx);
 
 /* Inside an open transaction on c: the insert half of the operations above. */
 /* Raise the zone's serial (to max(serial + 1, now)), rewrite its SOA record, and write the

@@ -83,6 +83,15 @@ typedef struct store_change {
 	json_t *fail_errors;         /* field errors of the failed operation (owned) */
 } store_change_t;
 
+/* One row of the zone change log, as the DNS server follows it. */
+typedef struct store_change_row {
+	int64_t id;
+	int64_t zone_id;
+	const char *zone_name;
+	uint32_t serial;
+	const char *kind;            /* "records", "zone_created", "zone_deleted", ... */
+} store_change_row_t;
+
 /* A new domain (NULL for a zone without a domain) with its zone and system records. */
 typedef struct store_zone_new {
 	domain_t *domain;
@@ -173,6 +182,24 @@ typedef struct store_ops {
 			  size_t *count);
 	/* ERR_INVALID with fail_* set when one operation is refused; nothing changes then. */
 	int (*zone_change)(store_t *st, store_change_t *chg);
+
+	/* For the DNS server. Every zone of every account. */
+	int (*zone_all)(store_t *st, arena_t *a, zone_t **out, size_t *count);
+	/* Stream a zone's records without copying: fn is called once per record, in one
+	 * read transaction (a consistent version of the zone); *serial gets its serial. */
+	int (*record_each)(store_t *st, int64_t zone_id, uint32_t *serial,
+			   void (*fn)(void *ctx, const char *name, uint16_t type, uint32_t ttl,
+				      const uint8_t *rdata, uint16_t size, const char *content,
+				      const char *regions),
+			   void *ctx);
+	/* Change-log rows after id `after`, oldest first, at most `limit`. */
+	int (*change_since)(store_t *st, arena_t *a, int64_t after, size_t limit,
+			    store_change_row_t **out, size_t *count);
+	/* The newest change-log id (0 when none). */
+	int (*change_last)(store_t *st, int64_t *id);
+	/* Called after every commit that changed a zone (in this process), from the
+	 * committing thread: keep it short (wake someone). One hook per store. */
+	void (*set_change_hook)(store_t *st, void (*fn)(void *ctx), void *ctx);
 } store_ops_t;
 
 struct store {
@@ -232,6 +259,11 @@ void store_close(store_t *st);
 #define store_record_list(st, ...)             STORE_CALL(st, record_list, __VA_ARGS__)
 #define store_record_all(st, ...)              STORE_CALL(st, record_all, __VA_ARGS__)
 #define store_zone_change(st, ...)             STORE_CALL(st, zone_change, __VA_ARGS__)
+#define store_zone_all(st, ...)                STORE_CALL(st, zone_all, __VA_ARGS__)
+#define store_record_each(st, ...)             STORE_CALL(st, record_each, __VA_ARGS__)
+#define store_change_since(st, ...)            STORE_CALL(st, change_since, __VA_ARGS__)
+#define store_change_last(st, ...)             STORE_CALL(st, change_last, __VA_ARGS__)
+#define store_set_change_hook(st, ...)         STORE_CALL(st, set_change_hook, __VA_ARGS__)
 
 /* A zone file into a zone (import.c): see store_zone_import(). */
 typedef struct store_import {

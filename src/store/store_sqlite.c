@@ -325,6 +325,11 @@ const store_ops_t store_sqlite_ops = {
 	.record_list = sq_record_list,
 	.record_all = sq_record_all,
 	.zone_change = sq_zone_change,
+	.zone_all = sq_zone_all,
+	.record_each = sq_record_each,
+	.change_since = sq_change_since,
+	.change_last = sq_change_last,
+	.set_change_hook = sq_set_change_hook,
 };
 
 typedef struct sq_job {
@@ -401,6 +406,9 @@ int sq_write(store_t *st, int (*fn)(sq_conn_t *c, void *arg), void *arg)
 		pthread_mutex_unlock(&s->q_lock);
 		run_batch(st, batch);
 		pthread_mutex_lock(&s->q_lock);
+		if (s->change_hook != NULL) {
+			s->change_hook(s->change_hook_ctx); /* e.g. wake the DNS loader */
+		}
 		for (sq_job_t *j = batch, *next; j != NULL; j = next) {
 			next = j->next; /* j lives on its owner's stack: read before marking done */
 			j->is_done = true;
@@ -556,4 +564,13 @@ int sq_query(store_t *st, arena_t *a, const char *sql, const sq_bind_t *b, sq_re
 		*count = n;
 	}
 	return ret;
+}
+
+void sq_set_change_hook(store_t *st, void (*fn)(void *ctx), void *ctx)
+{
+	sq_t *s = st->impl;
+	pthread_mutex_lock(&s->q_lock); /* the hook runs under q_lock */
+	s->change_hook = fn;
+	s->change_hook_ctx = ctx;
+	pthread_mutex_unlock(&s->q_lock);
 }

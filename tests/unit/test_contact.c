@@ -324,16 +324,19 @@ static void test_collects_everything(void **state)
 	arena_clear(&a);
 }
 
-static void test_from_json(void **state)
+/* The JSON merge: PATCH semantics, strings only, unknown and read-only keys ignored. */
+static void test_apply(void **state)
 {
 	arena_t a;
 	arena_init(&a, 0);
 	contact_t c;
 	errs_t e = { 0 };
 	valid_contact(&c);
-	json_t *body = json_pack("{s:s,s:n,s:i,s:b,s:s,s:i,s:s}", "city", "Milano", "fax", "label",
-				 5, "email", 1, "first_name", "Second", "id", 99, "bogus", "x");
-	assert_int_equal(contact_from_json(&c, body, &a, on_err, &e), ERR_INVALID);
+	json_t *body = json_pack("{s:s,s:n,s:i,s:b,s:s,s:i,s:s,s:s}", "city", " Milano ", "fax",
+				 "label", 5, "email", 1, "first_name", "Second", "id", 99, "bogus",
+				 "x", "country", "de");
+	assert_int_equal(contact_apply(&c, body, &a, on_err, &e), ERR_INVALID);
+	/* A field of the wrong type gets that one message, nothing more. */
 	assert_string_equal(e.text, "label: must be a string\nemail: must be a string\n");
 	assert_string_equal(c.city, "Milano");
 	assert_string_equal(c.fax, "");
@@ -341,10 +344,25 @@ static void test_from_json(void **state)
 	assert_string_equal(c.email, "first@example.com");
 	assert_string_equal(c.first_name, "Second");
 	assert_string_equal(c.last_name, "User");         /* absent: unchanged */
+	assert_string_equal(c.country, "DE");
 	assert_int_equal(c.id, 0);                        /* read-only keys ignored */
 	json_decref(body);
+
+	/* On create (from contact_init) a mistyped required field is not also "blank". */
+	contact_init(&c);
 	memset(&e, 0, sizeof(e));
-	assert_int_equal(contact_from_json(&c, NULL, &a, on_err, &e), ERR_OK);
+	body = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:s,s:i}", "first_name", "F",
+			 "last_name", "L", "address1", "A", "city", "C", "state_province", "S",
+			 "country", "IT", "postal_code", 100, "phone", "+18001234567", "email",
+			 "f@example.com", "organization_name", "Org", "job_title", 7);
+	assert_int_equal(contact_apply(&c, body, &a, on_err, &e), ERR_INVALID);
+	assert_string_equal(e.text, "job_title: must be a string\npostal_code: must be a string\n");
+	json_decref(body);
+
+	valid_contact(&c);
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(contact_apply(&c, NULL, &a, on_err, &e), ERR_OK);
+	assert_int_equal(e.count, 0);
 	arena_clear(&a);
 }
 
@@ -383,7 +401,7 @@ int main(void)
 		cmocka_unit_test(test_org_needs_job_title),
 		cmocka_unit_test(test_length_and_controls),
 		cmocka_unit_test(test_collects_everything),
-		cmocka_unit_test(test_from_json),
+		cmocka_unit_test(test_apply),
 		cmocka_unit_test(test_to_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -46,17 +46,6 @@ static int body_object(api_req_t *req)
 	return ERR_OK;
 }
 
-/* Merge the body into c and validate the result: ERR_INVALID with every field error. */
-static int merge_and_check(api_req_t *req, contact_t *c)
-{
-	int ret = contact_from_json(c, req->json, req->arena, on_field_error, req);
-	if (ret == ERR_TOOBIG) {
-		return ret;
-	}
-	int checked = contact_check(c, req->arena, on_field_error, req);
-	return checked != ERR_OK ? checked : ret;
-}
-
 /* GET /v2/:account/contacts */
 static int contacts_list(api_req_t *req, api_reply_t *rep)
 {
@@ -91,7 +80,7 @@ static int contacts_create(api_req_t *req, api_reply_t *rep)
 	}
 	contact_t c;
 	contact_init(&c);
-	ret = merge_and_check(req, &c);
+	ret = contact_apply(&c, req->json, req->arena, on_field_error, req);
 	if (ret != ERR_OK) {
 		return ret;
 	}
@@ -135,7 +124,7 @@ static int contacts_update(api_req_t *req, api_reply_t *rep)
 	}
 	ret = body_object(req);
 	if (ret == ERR_OK) {
-		ret = merge_and_check(req, &c);
+		ret = contact_apply(&c, req->json, req->arena, on_field_error, req);
 	}
 	if (ret != ERR_OK) {
 		return ret;

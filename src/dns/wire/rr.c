@@ -230,9 +230,56 @@ static void collapse(char *s)
 	s[o] = '\0';
 }
 
+static void *on_mm_alloc(void *ctx, size_t len)
+{
+	return arena_alloc(ctx, len);
+}
+
+static void on_mm_free(void *p)
+{
+	(void)p; /* the arena frees */
+}
+
+/* Does rdata have the shape libknot's descriptor gives the type (fixed fields, names,
+ * nothing left over)? RFC 3597 "\#" data reaches us unchecked from the scanner, and
+ * wire data from outside is untrusted. Names must be uncompressed (RFC 3597 4). */
+static int wire_check(arena_t *a, uint16_t code, const uint8_t *rdata, uint16_t size)
+{
+	size_t total = 11 + (size_t)size;
+	uint8_t *w = arena_alloc(a, total);
+	if (w == NULL) {
+		return ERR_TOOBIG;
+	}
+	w[0] = 0; /* owner: the root */
+	knot_wire_write_u16(w + 1, code);
+	knot_wire_write_u16(w + 3, KNOT_CLASS_IN);
+	knot_wire_write_u32(w + 5, 0);
+	knot_wire_write_u16(w + 9, size);
+	if (size > 0) {
+		memcpy(w + 11, rdata, size);
+	}
+	knot_mm_t mm = { .ctx = a, .alloc = on_mm_alloc, .free = on_mm_free };
+	knot_rrset_t rr;
+	knot_rrset_init_empty(&rr);
+	size_t pos = 0;
+	int ret = knot_rrset_rr_from_wire(w, &pos, total, &rr, &mm, false);
+	if (ret == KNOT_ENOMEM) {
+		return ERR_TOOBIG;
+	}
+	/* a compression pointer would have been expanded: the rdata would differ */
+	bool same = ret == KNOT_EOK && pos == total && rr.rrs.count == 1 &&
+		    rr.rrs.rdata->len == size &&
+		    (size == 0 || memcmp(rr.rrs.rdata->data, rdata, size) == 0);
+	return same ? ERR_OK : ERR_PARSE;
+}
+
 int rr_dump(arena_t *a, uint16_t code, const uint8_t *rdata, uint16_t size, bool strip_dots,
 	    const char **text)
 {
+	int ret = wire_check(a, code, rdata, size);
+	if (ret != ERR_OK) {
+		return ret;
+	}
 	knot_rdata_t *rd = arena_alloc(a, knot_rdata_size(size));
 	if (rd == NULL) {
 		return ERR_TOOBIG;
@@ -248,7 +295,8 @@ int rr_dump(arena_t *a, uint16_t code, const uint8_t *rdata, uint16_t size, bool
 	style.human_timestamp = false;
 	style.ascii_to_idn = strip_dots ? strip_dot : NULL;
 	/* \DDD is the widest common case (4 chars a byte); NSEC bitmaps can be wider. */
-	for (size_t cap = (size_t)size * 4 + 256; cap <= DUMP_MAX; cap *= 8) {
+	size_t cap = (size_t)size * 4 + 256;
+	for (;;) {
 		char *buf = arena_alloc(a, cap);
 		if (buf == NULL) {
 			return ERR_TOOBIG;
@@ -259,11 +307,11 @@ int rr_dump(arena_t *a, uint16_t code, const uint8_t *rdata, uint16_t size, bool
 			*text = buf;
 			return ERR_OK;
 		}
-		if (n != KNOT_ESPACE) {
+		if (n != KNOT_ESPACE || cap == DUMP_MAX) {
 			return ERR_PARSE;
 		}
+		cap = cap * 8 < DUMP_MAX ? cap * 8 : DUMP_MAX;
 	}
-	return ERR_PARSE;
 }
 
 int rr_format(arena_t *a, const char *origin, const rrtype_t *type, const uint8_t *rdata,
@@ -294,6 +342,7 @@ int rr_format(arena_t *a, const char *origin, const rrtype_t *type, const uint8_
 
 /* ---- owner names ---- */
 
+/* Why p[0..len) is not a valid relative name, or NULL; a may be NULL (static messages). */
 static const char *label_error(arena_t *a, const char *p, size_t len, bool wild_ok)
 {
 	size_t start = 0;
@@ -318,6 +367,9 @@ static const char *label_error(arena_t *a, const char *p, size_t len, bool wild_
 			unsigned char c = (unsigned char)l[k];
 			if (c == '*') {
 				return "is invalid: '*' is only allowed as the whole leftmost label";
+			}
+			if (!rr_label_char(c) && a == NULL) {
+				return "is invalid: a character is not allowed";
 			}
 			if (!rr_label_char(c)) {
 				return c > ' ' && c < 0x7f
@@ -478,7 +530,15 @@ static int scan_content(arena_t *a, const char *fqdn, const rrtype_t *t, const c
 			long prio, const char *content, const char *apex, uint8_t **rdata,
 			uint16_t *size, rr_error_t *err)
 {
-	size_t len = 0;
+	size_t len = strlen(content);
+	size_t slashes = 0;
+	while (slashes < len && content[len - 1 - slashes] == '\\') {
+		slashes++;
+	}
+	if (slashes % 2 == 1) {
+		/* it would escape the line's end */
+		return content_fail(a, err, t, SCAN_NOTHING);
+	}
 	char *line = build_line(a, fqdn, mnemonic, prio, content, apex, &len);
 	if (line == NULL) {
 		return ERR_TOOBIG;
@@ -580,8 +640,8 @@ static int parse_wire(arena_t *a, const rr_input_t *in, const char *fqdn, const 
 	ret = rr_format(a, in->origin, t, rdata, size, &out->content, &out->has_priority,
 			&out->priority);
 	if (ret == ERR_PARSE) {
-		return fail(err, "content", arena_printf(a, "is invalid for %s records",
-							 t->name));
+		return fail(err, "content", arena_printf(a, "is invalid for %s records: the "
+							 "data does not fit the type", t->name));
 	}
 	out->rdata = rdata;
 	out->rdata_size = size;

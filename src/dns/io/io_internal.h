@@ -1,0 +1,55 @@
+/* io_internal.h -- what listener.c shares with the UDP and TCP workers. */
+#pragma once
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "dns/io/dnsserver.h"
+
+#define IO_ADDR_TEXT 64 /* "[ffff:...:ffff%ifname]:65535" */
+
+/* One listen address, parsed. */
+typedef struct io_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+	bool is_wild;            /* 0.0.0.0 or [::]: replies need IP(V6)_PKTINFO */
+	char text[IO_ADDR_TEXT]; /* as given, for logs */
+} io_addr_t;
+
+/* One worker thread: its sockets (one per address, in the order of srv->addrs), its
+ * query worker and its counters. Owned by the server; the thread owns what it makes. */
+typedef struct io_worker {
+	dns_server_t *srv;     /* borrowed */
+	unsigned id;
+	pthread_t thread;
+	bool is_started;
+	int *fds;              /* count = srv->addr_count; -1 = not made */
+	query_worker_t *qw;
+	uint64_t queries;      /* answered; read after the join only */
+	uint64_t dropped;      /* messages not answered: truncated, send errors, refused conns */
+} io_worker_t;
+
+struct dns_server {
+	zdb_t *db;                /* borrowed */
+	query_conf_t qconf;       /* pointers into the copies below */
+	uint8_t nsid[DNS_NSID_MAX];
+	char *identity, *version; /* xstrdup'ed; NULL = off */
+	io_addr_t *addrs;
+	size_t addr_count;
+	unsigned worker_count;    /* of each kind */
+	int64_t tcp_idle_ms;
+	unsigned tcp_max_per_worker;
+	int stop_fd;              /* eventfd: readable once stop begins; nobody reads it */
+	atomic_bool is_stopping;
+	io_worker_t *udp, *tcp;   /* worker_count each */
+};
+
+/* Thread bodies; arg is an io_worker_t. They return when srv->is_stopping is set. */
+void *udp_worker_run(void *arg);
+void *tcp_worker_run(void *arg);
+
+/* Print "ADDR:PORT" of a socket address into out. */
+void io_addr_format(const struct sockaddr *sa, char *out, size_t size);

@@ -1,0 +1,42 @@
+/* query.h -- answering one DNS message from the zone db: the authoritative answer
+ * algorithm (RFC 1034 4.3.2, RFC 2181, RFC 4592 wildcards, RFC 6672 DNAME), EDNS(0)
+ * (RFC 6891), truncation, NSID (RFC 5001), CHAOS identity, DNS Cookies (RFC 7873),
+ * minimal ANY (RFC 8482).
+ *
+ * A worker owns one query_worker_t (its buffers and memory pool, made at start), and
+ * answers without allocating from the heap and without locks; everything it reads from
+ * the zone db stays valid until its next zdb_reader_quiescent(). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "dns/zonedb/zonedb.h"
+
+typedef struct query_conf {
+	const uint8_t *nsid;       /* NSID option payload; NULL = off */
+	size_t nsid_size;
+	const char *identity;      /* id.server / hostname.bind TXT; NULL = REFUSED */
+	const char *version;       /* version.bind / version.server TXT; NULL = REFUSED */
+	uint16_t udp_max_payload;  /* our EDNS buffer size (RFC 9715 advice: 1232) */
+	uint8_t cookie_secret[16]; /* server cookie secret (RFC 7873 / RFC 9018) */
+} query_conf_t;
+
+typedef struct query_worker query_worker_t;
+
+/* One per worker thread; conf is borrowed for the worker's life. */
+query_worker_t *query_worker_new(const query_conf_t *conf);
+void query_worker_free(query_worker_t *w);
+
+typedef struct query_src {
+	const struct sockaddr *addr; /* the client, for cookies */
+	bool is_tcp;
+} query_src_t;
+
+/* Answer the message in[0..in_size) into out (out_max bytes: 65535 for TCP; for UDP the
+ * answer is cut to the client's EDNS size, or 512, with TC set). Returns the answer's
+ * size, or 0 when nothing must be sent (a response, or garbage too short for a header). */
+size_t query_handle(query_worker_t *w, const zdb_t *db, const query_src_t *src,
+		    const uint8_t *in, size_t in_size, uint8_t *out, size_t out_max);

@@ -1,0 +1,305 @@
+/* build.c -- one immutable zone from a list of RRs: nodes, RRsets, name index, zone cuts.
+ *
+ * DESIGN: RRs are collected in a scratch array, sorted by owner and type, and then laid
+ * out once in the zone's own arena: owner names, one node per name (owners, plus every
+ * ancestor down to the apex, so empty non-terminals exist as nodes), RRsets with their
+ * rdata contiguous in canonical order, and an open-addressing index of the names. Names
+ * that are suffixes of owners point into the owners' bytes: a wire name's suffix is a
+ * wire name.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/mem.h"
+#include "dns/zonedb/zonedb_internal.h"
+
+typedef struct pending {
+	const knot_dname_t *owner; /* lowercase, in the zone arena */
+	uint16_t type;
+	uint32_t ttl;
+	knot_rdata_t *rdata;       /* in the scratch arena */
+} pending_t;
+
+struct zdb_builder {
+	zdb_zone_t *z;
+	arena_t scratch;
+	pending_t *rrs;
+	size_t count, cap;
+	const knot_dname_t *last_owner; /* consecutive RRs of one owner share its bytes */
+};
+
+zdb_builder_t *zdb_builder_new(const char *apex, uint32_t serial)
+{
+	knot_dname_t buf[KNOT_DNAME_MAXLEN];
+	if (knot_dname_from_str(buf, apex, sizeof(buf)) == NULL) {
+		return NULL;
+	}
+	knot_dname_to_lower(buf);
+	zdb_builder_t *b = xcalloc(1, sizeof(*b));
+	b->z = xcalloc(1, sizeof(*b->z));
+	arena_init(&b->z->mem, 0);
+	arena_init(&b->scratch, 0);
+	size_t size = knot_dname_size(buf);
+	b->z->apex = arena_alloc(&b->z->mem, size);
+	memcpy(b->z->apex, buf, size);
+	b->z->apex_hash = zdb_name_hash(b->z->apex);
+	b->z->serial = serial;
+	return b;
+}
+
+void zdb_builder_free(zdb_builder_t *b)
+{
+	if (b == NULL) {
+		return;
+	}
+	zdb_zone_free(b->z);
+	arena_clear(&b->scratch);
+	free(b->rrs);
+	free(b);
+}
+
+void zdb_zone_free(zdb_zone_t *z)
+{
+	if (z == NULL) {
+		return;
+	}
+	arena_clear(&z->mem);
+	free(z);
+}
+
+int zdb_builder_add(zdb_builder_t *b, const char *owner, uint16_t type, uint32_t ttl,
+		    const uint8_t *rdata, uint16_t size)
+{
+	knot_dname_t buf[KNOT_DNAME_MAXLEN];
+	if (knot_dname_from_str(buf, owner, sizeof(buf)) == NULL) {
+		return ERR_INVALID;
+	}
+	knot_dname_to_lower(buf);
+	if (knot_dname_in_bailiwick(buf, b->z->apex) < 0) { /* 0: the apex itself */
+		return ERR_INVALID;
+	}
+	if (b->count == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 256;
+		b->rrs = xrealloc(b->rrs, b->cap * sizeof(pending_t));
+	}
+	pending_t *p = &b->rrs[b->count++];
+	if (b->last_owner != NULL && knot_dname_is_equal(b->last_owner, buf)) {
+		p->owner = b->last_owner;
+	} else {
+		size_t n = knot_dname_size(buf);
+		knot_dname_t *o = arena_alloc(&b->z->mem, n);
+		memcpy(o, buf, n);
+		p->owner = b->last_owner = o;
+	}
+	p->type = type;
+	p->ttl = ttl;
+	p->rdata = arena_alloc(&b->scratch, knot_rdata_size(size));
+	knot_rdata_init(p->rdata, size, rdata);
+	return ERR_OK;
+}
+
+static int cmp_names(const knot_dname_t *a, const knot_dname_t *b)
+{
+	size_t la = knot_dname_size(a), lb = knot_dname_size(b);
+	if (la != lb) {
+		return la < lb ? -1 : 1;
+	}
+	return memcmp(a, b, la);
+}
+
+static int cmp_pending(const void *x, const void *y)
+{
+	const pending_t *a = x, *b = y;
+	int c = cmp_names(a->owner, b->owner);
+	if (c != 0) {
+		return c;
+	}
+	if (a->type != b->type) {
+		return a->type < b->type ? -1 : 1;
+	}
+	return knot_rdata_cmp(a->rdata, b->rdata);
+}
+
+static int cmp_name_ptrs(const void *x, const void *y)
+{
+	return cmp_names(*(const knot_dname_t *const *)x, *(const knot_dname_t *const *)y);
+}
+
+/* Every distinct owner and each of its ancestors down to the apex. */
+static const knot_dname_t **all_names(zdb_builder_t *b, size_t *count)
+{
+	size_t apex_labels = knot_dname_labels(b->z->apex, NULL);
+	size_t cap = 16, n = 0;
+	const knot_dname_t **names = xmalloc(cap * sizeof(*names));
+	names[n++] = b->z->apex;
+	for (size_t i = 0; i < b->count; i++) {
+		if (i > 0 && b->rrs[i].owner == b->rrs[i - 1].owner) {
+			continue;
+		}
+		const knot_dname_t *p = b->rrs[i].owner;
+		for (size_t l = knot_dname_labels(p, NULL); l > apex_labels; l--) {
+			if (n == cap) {
+				cap *= 2;
+				names = xrealloc(names, cap * sizeof(*names));
+			}
+			names[n++] = p;
+			p = knot_wire_next_label(p, NULL);
+		}
+	}
+	qsort(names, n, sizeof(*names), cmp_name_ptrs);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (k == 0 || !knot_dname_is_equal(names[k - 1], names[i])) {
+			names[k++] = names[i];
+		}
+	}
+	*count = k;
+	return names;
+}
+
+static void index_nodes(zdb_zone_t *z)
+{
+	size_t size = 16;
+	while (size < z->node_count * 2) {
+		size *= 2;
+	}
+	z->index = arena_alloc_zero(&z->mem, size * sizeof(uint32_t));
+	z->index_mask = size - 1;
+	for (size_t i = 0; i < z->node_count; i++) {
+		size_t k = zdb_name_hash(z->nodes[i].owner) & z->index_mask;
+		while (z->index[k] != 0) {
+			k = (k + 1) & z->index_mask;
+		}
+		z->index[k] = (uint32_t)(i + 1);
+	}
+}
+
+/* RRsets of one node from its run of sorted pending RRs [from, to). */
+static void fill_node(zdb_zone_t *z, zdb_node_t *node, const pending_t *rrs, size_t from,
+		      size_t to)
+{
+	size_t types = 0;
+	for (size_t i = from; i < to; i++) {
+		types += i == from || rrs[i].type != rrs[i - 1].type;
+	}
+	node->rrsets = arena_alloc_zero(&z->mem, types * sizeof(knot_rrset_t));
+	node->rrset_count = (uint16_t)types;
+	size_t t = 0;
+	for (size_t i = from; i < to;) {
+		size_t j = i, bytes = 0;
+		uint32_t ttl = rrs[i].ttl;
+		uint16_t count = 0;
+		for (; j < to && rrs[j].type == rrs[i].type; j++) {
+			if (j > i && knot_rdata_cmp(rrs[j].rdata, rrs[j - 1].rdata) == 0) {
+				continue; /* the same RR twice is one RR */
+			}
+			bytes += knot_rdata_size(rrs[j].rdata->len);
+			ttl = rrs[j].ttl < ttl ? rrs[j].ttl : ttl; /* RFC 2181 5.2 */
+			count++;
+		}
+		knot_rrset_t *set = &node->rrsets[t++];
+		knot_rrset_init(set, (knot_dname_t *)node->owner, rrs[i].type, KNOT_CLASS_IN, ttl);
+		uint8_t *data = arena_alloc(&z->mem, bytes);
+		set->rrs.rdata = (knot_rdata_t *)data;
+		set->rrs.count = count;
+		set->rrs.size = (uint32_t)bytes;
+		for (size_t k = i; k < j; k++) {
+			if (k > i && knot_rdata_cmp(rrs[k].rdata, rrs[k - 1].rdata) == 0) {
+				continue;
+			}
+			size_t sz = knot_rdata_size(rrs[k].rdata->len);
+			memcpy(data, rrs[k].rdata, sz);
+			data += sz;
+		}
+		if (rrs[i].type == KNOT_RRTYPE_CNAME) {
+			node->flags |= ZDB_NODE_CNAME;
+		} else if (rrs[i].type == KNOT_RRTYPE_DNAME) {
+			node->flags |= ZDB_NODE_DNAME;
+		}
+		i = j;
+	}
+}
+
+/* Links, flags and checks once every node has its RRsets. */
+static const char *finish_nodes(zdb_zone_t *z)
+{
+	for (size_t i = 0; i < z->node_count; i++) {
+		zdb_node_t *n = &z->nodes[i];
+		n->labels = (uint16_t)knot_dname_labels(n->owner, NULL);
+		if (n == z->apex_node) {
+			continue;
+		}
+		const knot_dname_t *up = knot_wire_next_label(n->owner, NULL);
+		n->parent = zdb_zone_get(z, up);
+		if (n->owner[0] == 1 && n->owner[1] == '*') {
+			((zdb_node_t *)n->parent)->wildcard = n;
+		}
+		if (n->rrset_count == 0) {
+			n->flags |= ZDB_NODE_EMPTY;
+		} else if (zdb_node_rrset(n, KNOT_RRTYPE_NS) != NULL) {
+			n->flags |= ZDB_NODE_DELEG;
+		}
+		if ((n->flags & ZDB_NODE_CNAME) && n->rrset_count > 1) {
+			/* only DNSSEC data may stand beside a CNAME (RFC 2181 10.1, RFC 4035) */
+			for (uint16_t k = 0; k < n->rrset_count; k++) {
+				uint16_t t = n->rrsets[k].type;
+				if (t != KNOT_RRTYPE_CNAME && t != KNOT_RRTYPE_RRSIG &&
+				    t != KNOT_RRTYPE_NSEC) {
+					return "a CNAME shares its name with other data";
+				}
+			}
+		}
+	}
+	for (size_t i = 0; i < z->node_count; i++) {
+		zdb_node_t *n = &z->nodes[i];
+		for (const zdb_node_t *p = n->parent; p != NULL; p = p->parent) {
+			if (p->flags & ZDB_NODE_DELEG) {
+				n->flags |= ZDB_NODE_NONAUTH; /* below a zone cut: glue or occluded */
+				break;
+			}
+		}
+	}
+	z->soa = zdb_node_rrset(z->apex_node, KNOT_RRTYPE_SOA);
+	if (z->soa == NULL || z->soa->rrs.count != 1) {
+		return "the zone has no SOA record at its apex";
+	}
+	if (zdb_node_rrset(z->apex_node, KNOT_RRTYPE_CNAME) != NULL) {
+		return "a CNAME at the zone apex";
+	}
+	return NULL;
+}
+
+zdb_zone_t *zdb_builder_finish(zdb_builder_t *b, const char **err)
+{
+	zdb_zone_t *z = b->z;
+	qsort(b->rrs, b->count, sizeof(pending_t), cmp_pending);
+	size_t count = 0;
+	const knot_dname_t **names = all_names(b, &count);
+	z->nodes = arena_alloc_zero(&z->mem, count * sizeof(zdb_node_t));
+	z->node_count = count;
+	for (size_t i = 0; i < count; i++) {
+		z->nodes[i].owner = names[i];
+		if (knot_dname_is_equal(names[i], z->apex)) {
+			z->apex_node = &z->nodes[i];
+		}
+	}
+	free(names);
+	index_nodes(z);
+	for (size_t i = 0; i < b->count;) {
+		size_t j = i;
+		while (j < b->count && knot_dname_is_equal(b->rrs[j].owner, b->rrs[i].owner)) {
+			j++;
+		}
+		fill_node(z, (zdb_node_t *)zdb_zone_get(z, b->rrs[i].owner), b->rrs, i, j);
+		i = j;
+	}
+	*err = finish_nodes(z);
+	if (*err != NULL) {
+		zdb_builder_free(b);
+		return NULL;
+	}
+	b->z = NULL; /* the zone outlives its builder */
+	zdb_builder_free(b);
+	return z;
+}

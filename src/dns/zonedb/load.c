@@ -1,0 +1,273 @@
+/* load.c -- the zone db follows the store.
+ *
+ * DESIGN: one loader thread owns every write to the zone db. At start it reads the last
+ * change-log id, then builds every active zone. Then it waits: a commit in this process
+ * wakes it through the store's change hook; otherwise it looks every poll_ms, which is
+ * how changes by other processes (`nameplate zone import`, an api role elsewhere) arrive.
+ * Each wake reads the change-log rows after the last one seen and rebuilds only the zones
+ * they name (or removes them), then reclaims what readers no longer see.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/err.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/timeutil.h"
+#include "dns/wire/rr.h"
+#include "dns/zonedb/load.h"
+
+#define CHANGE_BATCH 1000
+
+struct zdb_loader {
+	zdb_t *db;
+	store_t *st;
+	char *region;
+	int poll_ms;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool is_woken;
+	bool is_stopping;
+	int64_t last_change;
+};
+
+typedef struct build_ctx {
+	zdb_builder_t *b;
+	const char *zone;
+	const char *region;
+	int ret;
+	size_t count;
+} build_ctx_t;
+
+/* "global" records everywhere; others only where the node's region is listed. */
+static bool in_region(const char *regions, const char *region)
+{
+	if (regions == NULL || *regions == '\0') {
+		return true;
+	}
+	size_t rl = strlen(region);
+	for (const char *p = regions; *p != '\0';) {
+		size_t n = strcspn(p, ",");
+		if ((n == 6 && strncmp(p, "global", 6) == 0) || (n == rl && strncmp(p, region, n) == 0)) {
+			return true;
+		}
+		p += n + (p[n] == ',');
+	}
+	return false;
+}
+
+static void on_record(void *ctx, const char *name, uint16_t type, uint32_t ttl,
+		      const uint8_t *rdata, uint16_t size, const char *content, const char *regions)
+{
+	build_ctx_t *bc = ctx;
+	if (bc->ret != ERR_OK || rdata == NULL || !in_region(regions, bc->region)) {
+		return; /* ALIAS, URL and POOL have no rdata: the dns role answers them itself */
+	}
+	char owner[KNOT_DNAME_TXT_MAXLEN + 2];
+	snprintf(owner, sizeof(owner), "%s%s%s.", name, *name ? "." : "", bc->zone);
+	bc->ret = zdb_builder_add(bc->b, owner, type, ttl, rdata, size);
+	bc->count++;
+}
+
+zdb_zone_t *zdb_load_zone(store_t *st, const zone_t *zone, const char *region)
+{
+	int64_t started = time_mono_us();
+	zdb_builder_t *b = zdb_builder_new(zone->name, zone->serial);
+	if (b == NULL) {
+		log_warn("zone %s, load failed (not a domain name)", zone->name);
+		return NULL;
+	}
+	build_ctx_t bc = { .b = b, .zone = zone->name, .region = region, .ret = ERR_OK };
+	uint32_t serial = 0;
+	int ret = store_record_each(st, zone->id, &serial, on_record, &bc);
+	if (ret != ERR_OK || bc.ret != ERR_OK) {
+		log_warn("zone %s, load failed (%s)", zone->name, err_str(ret != ERR_OK ? ret : bc.ret));
+		zdb_builder_free(b);
+		return NULL;
+	}
+	const char *why = NULL;
+	zdb_zone_t *z = zdb_builder_finish(b, &why);
+	if (z == NULL) {
+		log_warn("zone %s, not served (%s)", zone->name, why);
+		return NULL;
+	}
+	int64_t us = time_mono_us() - started;
+	log_debug("zone %s, loaded serial %u, %zu records in %lld.%03lld ms", zone->name,
+		  zdb_zone_serial(z), bc.count, (long long)(us / 1000), (long long)(us % 1000));
+	return z;
+}
+
+static void apex_of(const char *name, knot_dname_t *out)
+{
+	char buf[KNOT_DNAME_TXT_MAXLEN + 2];
+	snprintf(buf, sizeof(buf), "%s.", name);
+	if (knot_dname_from_str(out, buf, KNOT_DNAME_MAXLEN) == NULL) {
+		out[0] = 0;
+	}
+	knot_dname_to_lower(out);
+}
+
+/* Bring one zone in step with the store: rebuild it, or take it out. */
+static void refresh(zdb_loader_t *l, int64_t zone_id, const char *name)
+{
+	arena_t a;
+	arena_init(&a, 0);
+	char ref[24];
+	snprintf(ref, sizeof(ref), "%lld", (long long)zone_id);
+	zone_t zone;
+	int ret = store_zone_get(l->st, &a, 0, ref, &zone);
+	knot_dname_t apex[KNOT_DNAME_MAXLEN];
+	apex_of(name, apex);
+	if (ret == ERR_NOTFOUND || (ret == ERR_OK && (!zone.is_active))) {
+		zdb_remove(l->db, apex); /* deleted or deactivated: answered as not hosted */
+	} else if (ret == ERR_OK) {
+		zdb_zone_t *z = zdb_load_zone(l->st, &zone, l->region);
+		if (z != NULL) {
+			zdb_publish(l->db, z);
+		}
+	} else {
+		log_warn("zone %s, refresh failed (%s)", name, err_str(ret));
+	}
+	arena_clear(&a);
+}
+
+static void follow(zdb_loader_t *l)
+{
+	for (;;) {
+		arena_t a;
+		arena_init(&a, 0);
+		store_change_row_t *rows = NULL;
+		size_t n = 0;
+		int ret = store_change_since(l->st, &a, l->last_change, CHANGE_BATCH, &rows, &n);
+		if (ret != ERR_OK || n == 0) {
+			arena_clear(&a);
+			return;
+		}
+		/* Rebuild each zone once per batch, at its newest change. */
+		for (size_t i = 0; i < n; i++) {
+			bool is_later = false;
+			for (size_t j = i + 1; j < n && !is_later; j++) {
+				is_later = rows[j].zone_id == rows[i].zone_id;
+			}
+			if (!is_later) {
+				refresh(l, rows[i].zone_id, rows[i].zone_name);
+			}
+		}
+		l->last_change = rows[n - 1].id;
+		arena_clear(&a);
+		zdb_reclaim(l->db);
+		if (n < CHANGE_BATCH) {
+			return;
+		}
+	}
+}
+
+static void on_change(void *ctx)
+{
+	zdb_loader_t *l = ctx;
+	pthread_mutex_lock(&l->lock);
+	l->is_woken = true;
+	pthread_cond_signal(&l->cond);
+	pthread_mutex_unlock(&l->lock);
+}
+
+static void *run(void *arg)
+{
+	zdb_loader_t *l = arg;
+	pthread_mutex_lock(&l->lock);
+	while (!l->is_stopping) {
+		if (!l->is_woken) {
+			struct timespec ts;
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			ts.tv_nsec += (long)l->poll_ms * 1000000L;
+			ts.tv_sec += ts.tv_nsec / 1000000000L;
+			ts.tv_nsec %= 1000000000L;
+			pthread_cond_timedwait(&l->cond, &l->lock, &ts);
+		}
+		l->is_woken = false;
+		if (l->is_stopping) {
+			break;
+		}
+		pthread_mutex_unlock(&l->lock);
+		follow(l);
+		zdb_reclaim(l->db);
+		pthread_mutex_lock(&l->lock);
+	}
+	pthread_mutex_unlock(&l->lock);
+	return NULL;
+}
+
+int zdb_loader_start(zdb_loader_t **out, zdb_t *db, store_t *st, const zdb_loader_conf_t *conf)
+{
+	zdb_loader_t *l = xcalloc(1, sizeof(*l));
+	l->db = db;
+	l->st = st;
+	l->region = xstrdup(conf->region != NULL ? conf->region : "global");
+	l->poll_ms = conf->poll_ms > 0 ? conf->poll_ms : 200;
+	pthread_mutex_init(&l->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&l->cond, &ca);
+	pthread_condattr_destroy(&ca);
+
+	int64_t started = time_mono_ms();
+	int ret = store_change_last(st, &l->last_change);
+	arena_t a;
+	arena_init(&a, 0);
+	zone_t *zones = NULL;
+	size_t n = 0;
+	if (ret == ERR_OK) {
+		ret = store_zone_all(st, &a, &zones, &n);
+	}
+	size_t served = 0;
+	for (size_t i = 0; ret == ERR_OK && i < n; i++) {
+		if (!zones[i].is_active) {
+			continue;
+		}
+		zdb_zone_t *z = zdb_load_zone(st, &zones[i], l->region);
+		if (z != NULL) {
+			zdb_publish(db, z);
+			served++;
+		}
+	}
+	arena_clear(&a);
+	if (ret != ERR_OK) {
+		log_err("dns, loading zones failed (%s)", err_str(ret));
+		zdb_loader_stop(l);
+		return ret;
+	}
+	zdb_reclaim(db);
+	log_info("dns, serving %zu of %zu zones (loaded in %lld ms)", served, n,
+		 (long long)(time_mono_ms() - started));
+	store_set_change_hook(st, on_change, l);
+	if (pthread_create(&l->thread, NULL, run, l) != 0) {
+		store_set_change_hook(st, NULL, NULL);
+		zdb_loader_stop(l);
+		return ERR_INTERNAL;
+	}
+	*out = l;
+	return ERR_OK;
+}
+
+void zdb_loader_stop(zdb_loader_t *l)
+{
+	if (l == NULL) {
+		return;
+	}
+	if (l->thread) {
+		store_set_change_hook(l->st, NULL, NULL);
+		pthread_mutex_lock(&l->lock);
+		l->is_stopping = true;
+		pthread_cond_signal(&l->cond);
+		pthread_mutex_unlock(&l->lock);
+		pthread_join(l->thread, NULL);
+	}
+	pthread_mutex_destroy(&l->lock);
+	pthread_cond_destroy(&l->cond);
+	free(l->region);
+	free(l);
+}

@@ -1,0 +1,21 @@
+/* load.h -- filling the zone db from the store, and keeping it in step with the store. */
+#pragma once
+
+#include "dns/zonedb/zonedb.h"
+#include "store/store.h"
+
+typedef struct zdb_loader zdb_loader_t;
+
+typedef struct zdb_loader_conf {
+	const char *region;      /* this node's region: records of other regions are left out */
+	int poll_ms;             /* how often to look for changes from other processes */
+} zdb_loader_conf_t;
+
+/* Load every active zone now (a zone that cannot be built is logged and skipped), then
+ * follow the change log in a thread: woken at once by commits in this process (the
+ * store's change hook), and every poll_ms for commits of other processes. */
+int zdb_loader_start(zdb_loader_t **out, zdb_t *db, store_t *st, const zdb_loader_conf_t *conf);
+void zdb_loader_stop(zdb_loader_t *l);
+
+/* Build one zone from the store (NULL when it cannot be served; reason logged). */
+zdb_zone_t *zdb_load_zone(store_t *st, const zone_t *zone, const char *region);

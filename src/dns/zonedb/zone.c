@@ -1,0 +1,360 @@
+/* zone.c -- lookups in one zone, the table of zones, and QSBR reclamation.
+ *
+ * DESIGN: a zone is found by the longest apex that is a suffix of the qname, one hash
+ * probe per suffix (names of at most `max_labels` labels are tried). The table of zones
+ * is immutable once published; a new version of a zone goes into its slot with one
+ * atomic store, a new or removed zone swaps the table. Retired zones and tables wait on a
+ * list until every online reader has passed a quiescent point (QSBR).
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "dns/zonedb/zonedb_internal.h"
+
+uint64_t zdb_name_hash(const knot_dname_t *name)
+{
+	uint64_t h = 1469598103934665603ULL;
+	size_t size = knot_dname_size(name);
+	for (size_t i = 0; i < size; i++) {
+		h = (h ^ name[i]) * 1099511628211ULL;
+	}
+	return h;
+}
+
+const knot_dname_t *zdb_zone_apex(const zdb_zone_t *z)
+{
+	return z->apex;
+}
+
+const zdb_node_t *zdb_zone_apex_node(const zdb_zone_t *z)
+{
+	return z->apex_node;
+}
+
+uint32_t zdb_zone_serial(const zdb_zone_t *z)
+{
+	return z->serial;
+}
+
+const knot_rrset_t *zdb_zone_soa(const zdb_zone_t *z)
+{
+	return z->soa;
+}
+
+const zdb_node_t *zdb_zone_get(const zdb_zone_t *z, const knot_dname_t *name)
+{
+	uint64_t h = zdb_name_hash(name);
+	for (size_t i = h & z->index_mask;; i = (i + 1) & z->index_mask) {
+		uint32_t k = z->index[i];
+		if (k == 0) {
+			return NULL;
+		}
+		const zdb_node_t *n = &z->nodes[k - 1];
+		if (knot_dname_is_equal(n->owner, name)) {
+			return n;
+		}
+	}
+}
+
+const zdb_node_t *zdb_zone_find(const zdb_zone_t *z, const knot_dname_t *qname,
+				const zdb_node_t **encloser)
+{
+	const zdb_node_t *n = zdb_zone_get(z, qname);
+	if (n != NULL) {
+		*encloser = n;
+		return n;
+	}
+	/* Strip labels until a name exists; the apex always does. */
+	const knot_dname_t *p = qname;
+	while (*p != 0) {
+		p = knot_wire_next_label(p, NULL);
+		const zdb_node_t *e = zdb_zone_get(z, p);
+		if (e != NULL) {
+			*encloser = e;
+			return NULL;
+		}
+	}
+	*encloser = z->apex_node;
+	return NULL;
+}
+
+const knot_rrset_t *zdb_node_rrset(const zdb_node_t *n, uint16_t type)
+{
+	for (uint16_t i = 0; i < n->rrset_count; i++) {
+		if (n->rrsets[i].type == type) {
+			return &n->rrsets[i];
+		}
+		if (n->rrsets[i].type > type) {
+			break; /* sorted by type */
+		}
+	}
+	return NULL;
+}
+
+const zdb_node_t *zdb_node_cut(const zdb_node_t *n)
+{
+	const zdb_node_t *cut = NULL;
+	for (; n != NULL; n = n->parent) {
+		if (n->flags & ZDB_NODE_DELEG) {
+			cut = n;
+		}
+	}
+	return cut;
+}
+
+/* --- the table of zones --------------------------------------------------------------- */
+
+typedef struct slot {
+	uint64_t hash;
+	_Atomic(zdb_zone_t *) zone;
+} slot_t;
+
+typedef struct table {
+	size_t mask;
+	size_t count;
+	unsigned max_labels;
+	slot_t slots[];
+} table_t;
+
+typedef struct retired {
+	struct retired *next;
+	uint64_t epoch;
+	zdb_zone_t *zone;   /* one of zone or table */
+	table_t *table;
+} retired_t;
+
+struct zdb_reader {
+	_Atomic uint64_t seen;    /* UINT64_MAX while offline */
+	_Atomic uint64_t *epoch;  /* the db's */
+	struct zdb_reader *next;
+};
+
+struct zdb {
+	_Atomic(table_t *) table;
+	_Atomic uint64_t epoch;
+	pthread_mutex_t lock;     /* writers and reader registration */
+	zdb_reader_t *readers;
+	retired_t *retired;
+};
+
+static table_t *table_new(size_t capacity)
+{
+	size_t size = 16;
+	while (size < capacity * 2) {
+		size *= 2;
+	}
+	table_t *t = xcalloc(1, sizeof(*t) + size * sizeof(slot_t));
+	t->mask = size - 1;
+	return t;
+}
+
+static slot_t *table_slot(const table_t *t, const knot_dname_t *apex, uint64_t h)
+{
+	for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
+		slot_t *s = (slot_t *)&t->slots[i];
+		zdb_zone_t *z = atomic_load_explicit(&s->zone, memory_order_acquire);
+		if (z == NULL) {
+			return NULL;
+		}
+		if (s->hash == h && knot_dname_is_equal(z->apex, apex)) {
+			return s;
+		}
+	}
+}
+
+static void table_put(table_t *t, zdb_zone_t *z)
+{
+	for (size_t i = z->apex_hash & t->mask;; i = (i + 1) & t->mask) {
+		slot_t *s = &t->slots[i];
+		if (atomic_load_explicit(&s->zone, memory_order_relaxed) == NULL) {
+			s->hash = z->apex_hash;
+			atomic_store_explicit(&s->zone, z, memory_order_release);
+			t->count++;
+			unsigned labels = (unsigned)knot_dname_labels(z->apex, NULL);
+			t->max_labels = labels > t->max_labels ? labels : t->max_labels;
+			return;
+		}
+	}
+}
+
+zdb_t *zdb_new(void)
+{
+	zdb_t *db = xcalloc(1, sizeof(*db));
+	atomic_init(&db->table, table_new(16));
+	atomic_init(&db->epoch, 1);
+	pthread_mutex_init(&db->lock, NULL);
+	return db;
+}
+
+static void retire(zdb_t *db, zdb_zone_t *z, table_t *t)
+{
+	retired_t *r = xcalloc(1, sizeof(*r));
+	r->zone = z;
+	r->table = t;
+	r->epoch = atomic_fetch_add(&db->epoch, 1) + 1;
+	r->next = db->retired;
+	db->retired = r;
+}
+
+void zdb_free(zdb_t *db)
+{
+	if (db == NULL) {
+		return;
+	}
+	table_t *t = atomic_load(&db->table);
+	for (size_t i = 0; i <= t->mask; i++) {
+		zdb_zone_free(atomic_load(&t->slots[i].zone));
+	}
+	free(t);
+	for (retired_t *r = db->retired, *next; r != NULL; r = next) {
+		next = r->next;
+		zdb_zone_free(r->zone);
+		free(r->table);
+		free(r);
+	}
+	for (zdb_reader_t *r = db->readers, *next; r != NULL; r = next) {
+		next = r->next;
+		free(r);
+	}
+	pthread_mutex_destroy(&db->lock);
+	free(db);
+}
+
+const zdb_zone_t *zdb_find_zone(const zdb_t *db, const knot_dname_t *qname)
+{
+	const table_t *t = atomic_load_explicit(&((zdb_t *)db)->table, memory_order_acquire);
+	if (t->count == 0) {
+		return NULL;
+	}
+	const knot_dname_t *p = qname;
+	size_t labels = knot_dname_labels(qname, NULL);
+	while (labels > t->max_labels) {
+		p = knot_wire_next_label(p, NULL);
+		labels--;
+	}
+	for (;;) {
+		slot_t *s = table_slot(t, p, zdb_name_hash(p));
+		if (s != NULL) {
+			return atomic_load_explicit(&s->zone, memory_order_acquire);
+		}
+		if (*p == 0) {
+			return NULL;
+		}
+		p = knot_wire_next_label(p, NULL);
+	}
+}
+
+size_t zdb_zone_count(const zdb_t *db)
+{
+	return atomic_load(&((zdb_t *)db)->table)->count;
+}
+
+/* A copy of the table with room for one more, without `skip`. */
+static table_t *table_copy(const table_t *t, const knot_dname_t *skip)
+{
+	table_t *n = table_new(t->count + 1);
+	for (size_t i = 0; i <= t->mask; i++) {
+		zdb_zone_t *z = atomic_load(&t->slots[i].zone);
+		if (z != NULL && (skip == NULL || !knot_dname_is_equal(z->apex, skip))) {
+			table_put(n, z);
+		}
+	}
+	return n;
+}
+
+void zdb_publish(zdb_t *db, zdb_zone_t *zone)
+{
+	pthread_mutex_lock(&db->lock);
+	table_t *t = atomic_load(&db->table);
+	slot_t *s = table_slot(t, zone->apex, zone->apex_hash);
+	if (s != NULL) {
+		/* A new version of a served zone: one pointer store. */
+		zdb_zone_t *old = atomic_exchange_explicit(&s->zone, zone, memory_order_acq_rel);
+		retire(db, old, NULL);
+	} else {
+		table_t *n = table_copy(t, NULL);
+		table_put(n, zone);
+		atomic_store_explicit(&db->table, n, memory_order_release);
+		retire(db, NULL, t);
+	}
+	pthread_mutex_unlock(&db->lock);
+}
+
+void zdb_remove(zdb_t *db, const knot_dname_t *apex)
+{
+	pthread_mutex_lock(&db->lock);
+	table_t *t = atomic_load(&db->table);
+	slot_t *s = table_slot(t, apex, zdb_name_hash(apex));
+	if (s != NULL) {
+		zdb_zone_t *old = atomic_load(&s->zone);
+		table_t *n = table_copy(t, apex);
+		atomic_store_explicit(&db->table, n, memory_order_release);
+		retire(db, old, t);
+	}
+	pthread_mutex_unlock(&db->lock);
+}
+
+void zdb_reclaim(zdb_t *db)
+{
+	pthread_mutex_lock(&db->lock);
+	uint64_t min = UINT64_MAX;
+	for (zdb_reader_t *r = db->readers; r != NULL; r = r->next) {
+		uint64_t seen = atomic_load(&r->seen);
+		min = seen < min ? seen : min;
+	}
+	retired_t **pp = &db->retired;
+	while (*pp != NULL) {
+		retired_t *r = *pp;
+		if (r->epoch <= min) {
+			*pp = r->next;
+			zdb_zone_free(r->zone);
+			free(r->table);
+			free(r);
+		} else {
+			pp = &r->next;
+		}
+	}
+	pthread_mutex_unlock(&db->lock);
+}
+
+zdb_reader_t *zdb_reader_register(zdb_t *db)
+{
+	zdb_reader_t *r = xcalloc(1, sizeof(*r));
+	r->epoch = &db->epoch;
+	atomic_init(&r->seen, atomic_load(&db->epoch));
+	pthread_mutex_lock(&db->lock);
+	r->next = db->readers;
+	db->readers = r;
+	pthread_mutex_unlock(&db->lock);
+	return r;
+}
+
+void zdb_reader_unregister(zdb_t *db, zdb_reader_t *r)
+{
+	pthread_mutex_lock(&db->lock);
+	for (zdb_reader_t **pp = &db->readers; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == r) {
+			*pp = r->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&db->lock);
+	free(r);
+}
+
+void zdb_reader_quiescent(zdb_reader_t *r)
+{
+	atomic_store(&r->seen, atomic_load(r->epoch));
+}
+
+void zdb_reader_offline(zdb_reader_t *r)
+{
+	atomic_store(&r->seen, UINT64_MAX);
+}
+
+void zdb_reader_online(zdb_reader_t *r)
+{
+	atomic_store(&r->seen, atomic_load(r->epoch));
+}
