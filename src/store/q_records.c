@@ -117,6 +117,10 @@ int sq_record_list(store_t *st, arena_t *a, const zone_t *zone, const store_filt
 		.elem_size = sizeof(record_t),
 	};
 	reading_zone = zone->name;
+	/* Unfiltered, the total is the zone's counter, not a count(*) over the zone. */
+	if (!f->has_name && f->name_like == NULL && f->type == NULL) {
+		lq.count_sql = "SELECT record_count FROM zones WHERE id = ?1";
+	}
 	return sq_list(st, a, &lq, &page, out, count, total);
 }
 

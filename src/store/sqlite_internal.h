@@ -95,6 +95,7 @@ typedef struct sq_list_query {
 	const sq_bind_t *bind;
 	sq_read_fn read;
 	size_t elem_size;
+	const char *count_sql;        /* the total another way (same binds); NULL = count(*) */
 } sq_list_query_t;
 int sq_list(store_t *st, arena_t *a, const sq_list_query_t *lq, const store_list_t *page,
 	    void *out, size_t *count, int64_t *total);

@@ -451,7 +451,11 @@ int sq_list(store_t *st, arena_t *a, const sq_list_query_t *lq, const store_list
 {
 	sbuf_t sql = SBUF_INIT, csql = SBUF_INIT;
 	int ret = list_sql(lq, page, &sql);
-	sbuf_printf(&csql, "SELECT count(*) FROM %s WHERE %s", lq->from, lq->where);
+	if (lq->count_sql != NULL) {
+		sbuf_puts(&csql, lq->count_sql);
+	} else {
+		sbuf_printf(&csql, "SELECT count(*) FROM %s WHERE %s", lq->from, lq->where);
+	}
 	sq_conn_t *c = ret == ERR_OK ? sq_acquire(st) : NULL;
 	if (ret == ERR_OK && c == NULL) {
 		ret = ERR_STORE;

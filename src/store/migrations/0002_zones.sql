@@ -52,6 +52,7 @@ CREATE TABLE zones (
 	secondary           INTEGER NOT NULL DEFAULT 0,
 	active              INTEGER NOT NULL DEFAULT 1,
 	serial              INTEGER NOT NULL,
+	record_count        INTEGER NOT NULL DEFAULT 0, -- kept by triggers: cheap list totals
 	last_transferred_at INTEGER,
 	created_at          INTEGER NOT NULL,
 	updated_at          INTEGER NOT NULL
@@ -77,9 +78,17 @@ CREATE TABLE records (
 	updated_at    INTEGER NOT NULL
 );
 CREATE INDEX records_by_zone ON records(zone_id, id);
-CREATE INDEX records_by_zone_name ON records(zone_id, name, type_code);
+-- (zone_id, name, rowid): the default order (name, then id) straight from the index
+CREATE INDEX records_by_zone_name ON records(zone_id, name);
 -- No duplicate record: same name, type and data (priority is part of the data).
 CREATE UNIQUE INDEX records_unique ON records(zone_id, name, type_code, content, ifnull(priority, -1));
+
+CREATE TRIGGER records_counted AFTER INSERT ON records BEGIN
+	UPDATE zones SET record_count = record_count + 1 WHERE id = NEW.zone_id;
+END;
+CREATE TRIGGER records_uncounted AFTER DELETE ON records BEGIN
+	UPDATE zones SET record_count = record_count - 1 WHERE id = OLD.zone_id;
+END;
 
 -- The change log: one row per zone serial, with the RRs it removed and added
 -- (JSON: [{"name","type","ttl","rdata"(hex)|"content"}]). IXFR and DNS nodes in other
