@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "dns/io/dnsserver.h"
+#include "dns/zonedb/load.h"
 #include "cli/cli.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -61,20 +63,54 @@ static int first_start(store_t *st, const conf_t *conf)
 		snprintf(base, sizeof(base), "http://%s", conf->api);
 		url = base;
 	}
+	/* the first DNS address, for the dig line */
+	char dns_host[128] = "127.0.0.1", dns_port[16] = "5300";
+	const char *colon = NULL;
+	size_t first = strcspn(conf->dns, ",");
+	for (size_t i = 0; i < first; i++) {
+		colon = conf->dns[i] == ':' ? conf->dns + i : colon;
+	}
+	if (colon != NULL && conf->dns[0] != '[') {
+		snprintf(dns_host, sizeof(dns_host), "%.*s", (int)(colon - conf->dns), conf->dns);
+		snprintf(dns_port, sizeof(dns_port), "%.*s", (int)(first - (size_t)(colon - conf->dns) - 1),
+			 colon + 1);
+	}
 	json_t *user = json_object_get(b, "user"), *acc = json_object_get(b, "account");
 	const char *token = json_string_value(json_object_get(b, "token"));
 	printf("\nnameplate: first start on an empty store; created (shown only this once):\n"
 	       "  administrator  %s  password %s\n"
 	       "  account        %lld (%s)\n"
 	       "  account token  %s\n\n"
-	       "  try:  curl -H 'Authorization: Bearer %s' %s/v2/whoami\n\n",
+	       "  try:  curl -H 'Authorization: Bearer %s' %s/v2/whoami\n"
+	       "  then: curl -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \\\n"
+	       "          -d '{\"name\":\"example.test\"}' %s/v2/%lld/domains\n"
+	       "        dig @%s -p %s example.test SOA\n\n",
 	       json_string_value(json_object_get(user, "email")),
 	       json_string_value(json_object_get(user, "password")),
 	       (long long)json_integer_value(json_object_get(acc, "id")),
-	       json_string_value(json_object_get(acc, "name")), token, token, url);
+	       json_string_value(json_object_get(acc, "name")), token, token, url, token, url,
+	       (long long)json_integer_value(json_object_get(acc, "id")), dns_host, dns_port);
 	fflush(stdout);
 	json_decref(b);
 	return ERR_OK;
+}
+
+static int start_dns(const conf_t *conf, store_t *st, zdb_t **zdb, zdb_loader_t **loader,
+		     dns_server_t **dns)
+{
+	char err[256];
+	dns_server_conf_t dc;
+	if (dns_server_conf_init(&dc, conf, err, sizeof(err)) != ERR_OK) {
+		log_err("dns, %s", err);
+		return ERR_INVALID;
+	}
+	*zdb = zdb_new();
+	zdb_loader_conf_t lc = { .region = conf->region, .poll_ms = (int)conf->dns_poll_ms };
+	int ret = zdb_loader_start(loader, *zdb, st, &lc);
+	if (ret == ERR_OK) {
+		ret = dns_server_start(dns, &dc, *zdb);
+	}
+	return ret;
 }
 
 static void usage(void)
@@ -123,14 +159,20 @@ int cmd_serve(int argc, char **argv)
 	if (ret == ERR_OK) {
 		ret = first_start(st, &conf);
 	}
+	/* The dns role first: the API's first change must find the loader listening. */
+	zdb_t *zdb = NULL;
+	zdb_loader_t *loader = NULL;
+	dns_server_t *dns = NULL;
+	if (ret == ERR_OK && has_role(conf.roles, "dns")) {
+		ret = start_dns(&conf, st, &zdb, &loader, &dns);
+	}
 	api_server_t *api = NULL;
 	if (ret == ERR_OK && has_role(conf.roles, "api")) {
 		ret = api_server_start(&api, &conf, st);
 	}
 	if (ret == ERR_OK) {
-		if (has_role(conf.roles, "dns") || has_role(conf.roles, "jobs")) {
-			log_info("serve, roles dns and jobs are not part of this build yet; "
-				 "serving api only");
+		if (has_role(conf.roles, "jobs")) {
+			log_info("serve, the jobs role has no work in this build yet");
 		}
 		log_info("serve, ready (store %s/nameplate.db)", conf.data);
 		int sig = 0;
@@ -138,6 +180,9 @@ int cmd_serve(int argc, char **argv)
 		log_info("serve, %s received, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	}
 	api_server_stop(api, (int)conf.shutdown_grace);
+	dns_server_stop(dns);
+	zdb_loader_stop(loader);
+	zdb_free(zdb);
 	store_close(st);
 	if (ret == ERR_OK) {
 		log_info("serve, store closed, bye");

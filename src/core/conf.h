@@ -28,6 +28,7 @@ typedef struct conf {
 	char *region;          /* this node's region */
 	char *plans;           /* JSON file of plans and features; "" = built-in */
 	int64_t default_ttl;
+	int64_t dns_poll_ms;   /* how often the dns role looks for other processes' changes */
 	int64_t dns_workers;          /* 0 = one per CPU */
 	int64_t dns_tcp_idle_timeout; /* seconds */
 	int64_t dns_tcp_max_clients;

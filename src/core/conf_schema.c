@@ -47,6 +47,8 @@ const conf_key_t conf_schema[] = {
 	  "region codes records may name, comma-separated"),
 	S("region", region, "global", 0, "this node's region"),
 	I("default-ttl", default_ttl, "3600", 60, 2592000, "TTL of system records"),
+	I("dns-poll-ms", dns_poll_ms, "200", 10, 60000,
+	  "how often the dns role reads changes made by other processes, in ms"),
 	S("public-url", public_url, "", 0, "base URL of the API as clients see it"),
 	{ NULL, CONF_STR, NULL, 0, 0, 0, 0, NULL },
 };

@@ -27,6 +27,7 @@ typedef struct io_worker {
 	pthread_t thread;
 	bool is_started;
 	int *fds;              /* count = srv->addr_count; -1 = not made */
+	int epfd;              /* holds stop_fd and every fd above, tagged with io_tag() */
 	query_worker_t *qw;
 	uint64_t queries;      /* answered; read after the join only */
 	uint64_t dropped;      /* messages not answered: truncated, send errors, refused conns */
@@ -46,6 +47,15 @@ struct dns_server {
 	atomic_bool is_stopping;
 	io_worker_t *udp, *tcp;   /* worker_count each */
 };
+
+/* epoll tags (epoll_data.u64): 0 is the stop eventfd, 1 + i the socket of address i.
+ * A TCP connection is tagged with its pointer, which is never below IO_TAG_LIMIT. */
+#define IO_TAG_STOP 0
+#define IO_TAG_LIMIT 4096
+static inline uint64_t io_tag(size_t addr_index)
+{
+	return 1 + (uint64_t)addr_index;
+}
 
 /* Thread bodies; arg is an io_worker_t. They return when srv->is_stopping is set. */
 void *udp_worker_run(void *arg);

@@ -342,6 +342,20 @@ int rr_format(arena_t *a, const char *origin, const rrtype_t *type, const uint8_
 
 /* ---- owner names ---- */
 
+static const char *char_error(arena_t *a, unsigned char c)
+{
+	if (c == '*') {
+		return "is invalid: '*' is only allowed as the whole leftmost label";
+	}
+	if (a == NULL) {
+		return "is invalid: a character is not allowed";
+	}
+	if (c > ' ' && c < 0x7f) {
+		return arena_printf(a, "is invalid: the character '%c' is not allowed", c);
+	}
+	return arena_printf(a, "is invalid: the byte \\%03u is not allowed", c);
+}
+
 /* Why p[0..len) is not a valid relative name, or NULL; a may be NULL (static messages). */
 static const char *label_error(arena_t *a, const char *p, size_t len, bool wild_ok)
 {
@@ -364,19 +378,8 @@ static const char *label_error(arena_t *a, const char *p, size_t len, bool wild_
 			return "is invalid: '*' is only allowed as the whole leftmost label";
 		}
 		for (size_t k = 0; k < n && !wild; k++) {
-			unsigned char c = (unsigned char)l[k];
-			if (c == '*') {
-				return "is invalid: '*' is only allowed as the whole leftmost label";
-			}
-			if (!rr_label_char(c) && a == NULL) {
-				return "is invalid: a character is not allowed";
-			}
-			if (!rr_label_char(c)) {
-				return c > ' ' && c < 0x7f
-					       ? arena_printf(a, "is invalid: the character '%c' is not "
-							      "allowed", c)
-					       : arena_printf(a, "is invalid: the byte \\%03u is not "
-							      "allowed", c);
+			if (!rr_label_char((unsigned char)l[k])) {
+				return char_error(a, (unsigned char)l[k]);
 			}
 		}
 		start = i + 1;

@@ -38,8 +38,10 @@
  *   and separated by one space: `v=spf1 -all` -> `"v=spf1 -all"`,
  *   `say "hi"` -> `"say \"hi\""`, 300 x's -> `"xxx...(255)" "xxx...(45)"`. Bytes outside
  *   printable ASCII come back as \DDD.
- * - Content must be one line: CR or LF, a zone-file comment (";" outside quotes) and
- *   anything that would make a second record are rejected.
+ * - Content must be one line: CR or LF, a zone-file comment (";" outside quotes), a
+ *   trailing lone backslash and anything that would make a second record are rejected.
+ *   RFC 3597 generic data (`\# 4 c0000201`) is accepted for every type and must fit the
+ *   type's wire format; it is normalized to the type's own presentation.
  * - Pseudo-types (never on the wire, rr_parsed_t.rdata == NULL): ALIAS and POOL content
  *   is one host name, normalized like any content name (absolute, no trailing dot; the
  *   root and wildcards are refused). URL content is an http(s) URL ("https://host/path")
@@ -136,6 +138,9 @@ int rr_parse(arena_t *a, const rr_input_t *in, rr_parsed_t *out, rr_error_t *err
 
 /* The API's content text (and priority) for wire rdata, as rr_parse() normalizes it.
  * origin is accepted for symmetry and not used: content names are always absolute.
+ * The rdata is checked against libknot's descriptor for the type first (fixed fields,
+ * uncompressed names, nothing left over), so data from a zone file or a transfer that
+ * rr_parse() would not have produced is refused rather than printed.
  * Returns ERR_OK; ERR_INVAL_ARG for a pseudo-type (it has no wire form) or a NULL type;
  * ERR_PARSE when the rdata is malformed for the type; ERR_TOOBIG (arena budget).
  * *content lives in the arena; *priority is set only when *has_priority. */

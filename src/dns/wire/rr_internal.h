@@ -20,7 +20,8 @@ bool rr_hostname_ok(const char *p, size_t len);
 
 /* Print rdata the way libknot does, on one line: names without their trailing dot when
  * strip_dots (the root stays "."), whitespace outside quotes collapsed, no blanks at the
- * ends. ERR_OK, ERR_PARSE (rdata malformed for the type), ERR_TOOBIG (arena budget). */
+ * ends. The rdata is first checked against the type's descriptor. ERR_OK, ERR_PARSE
+ * (rdata malformed for the type), ERR_TOOBIG (arena budget). */
 int rr_dump(arena_t *a, uint16_t code, const uint8_t *rdata, uint16_t size, bool strip_dots,
 	    const char **text);
 

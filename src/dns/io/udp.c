@@ -1,0 +1,192 @@
+/* udp.c -- a UDP worker: receive a batch, answer each message, send the batch.
+ *
+ * DESIGN. The worker owns one socket per listen address (SO_REUSEPORT) and one batch of
+ * UDP_BATCH receive slots and answer buffers, made when the thread starts; answering
+ * allocates nothing. Each pass tries recvmmsg(MSG_DONTWAIT) on every socket, answers
+ * through query_handle() and sends the answers with one sendmmsg(); a full batch means
+ * more is queued, so the worker passes again at once, otherwise it sleeps in epoll_wait
+ * (offline for the zone db's QSBR, so it never delays reclamation) until a socket or the
+ * stop eventfd is readable. Knot's udp_master and NSD's handle_udp work the same way.
+ * Sockets bound to a wildcard address get IP_PKTINFO / IPV6_RECVPKTINFO, and each answer
+ * carries the query's destination back as its source.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include "core/mem.h"
+#include "dns/io/io_internal.h"
+
+#define UDP_BATCH 64
+#define UDP_RX_SIZE 4096 /* larger queries arrive MSG_TRUNC and are dropped */
+#define UDP_CMSG_SIZE CMSG_SPACE(sizeof(struct in6_pktinfo))
+
+typedef union udp_cmsg {
+	struct cmsghdr align;
+	uint8_t buf[UDP_CMSG_SIZE];
+} udp_cmsg_t;
+
+typedef struct udp_batch {
+	struct mmsghdr rx[UDP_BATCH];
+	struct mmsghdr tx[UDP_BATCH];
+	struct iovec rx_iov[UDP_BATCH];
+	struct iovec tx_iov[UDP_BATCH];
+	struct sockaddr_storage peer[UDP_BATCH];
+	udp_cmsg_t cmsg[UDP_BATCH];
+	uint8_t *in;      /* UDP_BATCH * UDP_RX_SIZE */
+	uint8_t *out;     /* UDP_BATCH * out_size */
+	size_t out_size;  /* our EDNS payload size: no answer is bigger */
+} udp_batch_t;
+
+/* Ready slot i for the next recvmmsg(). Control space is offered on every socket: only
+ * wildcard ones have pktinfo turned on, the others return none. */
+static void rx_reset(udp_batch_t *b, size_t i)
+{
+	struct msghdr *h = &b->rx[i].msg_hdr;
+	b->rx_iov[i].iov_base = b->in + i * UDP_RX_SIZE;
+	b->rx_iov[i].iov_len = UDP_RX_SIZE;
+	h->msg_iov = &b->rx_iov[i];
+	h->msg_iovlen = 1;
+	h->msg_name = &b->peer[i];
+	h->msg_namelen = sizeof(b->peer[i]);
+	h->msg_control = b->cmsg[i].buf;
+	h->msg_controllen = sizeof(b->cmsg[i].buf);
+	h->msg_flags = 0;
+}
+
+static udp_batch_t *batch_new(size_t out_size)
+{
+	udp_batch_t *b = xcalloc(1, sizeof(*b));
+	b->in = xmalloc((size_t)UDP_BATCH * UDP_RX_SIZE);
+	b->out = xmalloc((size_t)UDP_BATCH * out_size);
+	b->out_size = out_size;
+	for (size_t i = 0; i < UDP_BATCH; i++) {
+		rx_reset(b, i);
+	}
+	return b;
+}
+
+static void batch_free(udp_batch_t *b)
+{
+	free(b->in);
+	free(b->out);
+	free(b);
+}
+
+/* Turn the received destination into the reply's source. The interface index is cleared
+ * so that the routing table, not the arrival interface, picks the way out (Knot does the
+ * same), except for link-local addresses, which mean nothing without their interface. */
+static void pktinfo_reply(struct msghdr *h)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c != NULL; c = CMSG_NXTHDR(h, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo *pi = (struct in_pktinfo *)CMSG_DATA(c);
+			pi->ipi_spec_dst = pi->ipi_addr;
+			pi->ipi_ifindex = 0;
+		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo *pi = (struct in6_pktinfo *)CMSG_DATA(c);
+			if (!IN6_IS_ADDR_LINKLOCAL(&pi->ipi6_addr)) {
+				pi->ipi6_ifindex = 0;
+			}
+		}
+	}
+}
+
+/* Send tx[0..count); a datagram the kernel refuses (no route, ...) is skipped. */
+static void send_all(io_worker_t *w, int fd, struct mmsghdr *tx, unsigned count)
+{
+	unsigned done = 0;
+	while (done < count) {
+		int sent = sendmmsg(fd, tx + done, count - done, 0);
+		if (sent > 0) {
+			done += (unsigned)sent;
+		} else if (sent < 0 && errno == EINTR) {
+			continue;
+		} else {
+			w->dropped++;
+			done++;
+		}
+	}
+}
+
+/* Queue the answer for slot i as tx[k]. */
+static void tx_set(udp_batch_t *b, unsigned k, size_t i, size_t size)
+{
+	struct msghdr *rh = &b->rx[i].msg_hdr, *th = &b->tx[k].msg_hdr;
+	b->tx_iov[k].iov_base = b->out + i * b->out_size;
+	b->tx_iov[k].iov_len = size;
+	th->msg_iov = &b->tx_iov[k];
+	th->msg_iovlen = 1;
+	th->msg_name = &b->peer[i];
+	th->msg_namelen = rh->msg_namelen;
+	th->msg_control = NULL;
+	th->msg_controllen = 0;
+	if (rh->msg_controllen > 0) {
+		pktinfo_reply(rh);
+		th->msg_control = rh->msg_control;
+		th->msg_controllen = rh->msg_controllen;
+	}
+}
+
+/* One batch from one socket. Returns true when the batch was full (more may wait). */
+static bool serve_batch(io_worker_t *w, udp_batch_t *b, int fd)
+{
+	int n = recvmmsg(fd, b->rx, UDP_BATCH, MSG_DONTWAIT, NULL);
+	if (n <= 0) {
+		return false; /* EAGAIN; other errors (ICMP reports) concern no query */
+	}
+	const zdb_t *db = w->srv->db;
+	unsigned k = 0;
+	for (size_t i = 0; i < (size_t)n; i++) {
+		if (b->rx[i].msg_hdr.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+			w->dropped++;
+			continue;
+		}
+		query_src_t src = { .addr = (const struct sockaddr *)&b->peer[i], .is_tcp = false };
+		size_t size = query_handle(w->qw, db, &src, b->in + i * UDP_RX_SIZE,
+					   b->rx[i].msg_len, b->out + i * b->out_size,
+					   b->out_size);
+		if (size > 0) {
+			tx_set(b, k++, i, size);
+		}
+	}
+	send_all(w, fd, b->tx, k);
+	w->queries += k;
+	for (size_t i = 0; i < (size_t)n; i++) {
+		rx_reset(b, i);
+	}
+	return n == UDP_BATCH;
+}
+
+/* Sleep until a socket has data or the server stops. */
+static void wait_input(io_worker_t *w, zdb_reader_t *r)
+{
+	struct epoll_event evs[8];
+	zdb_reader_offline(r);
+	(void)epoll_wait(w->epfd, evs, 8, -1); /* EINTR: just pass again */
+	zdb_reader_online(r);
+}
+
+void *udp_worker_run(void *arg)
+{
+	io_worker_t *w = arg;
+	dns_server_t *s = w->srv;
+	udp_batch_t *b = batch_new(s->qconf.udp_max_payload);
+	zdb_reader_t *r = zdb_reader_register(s->db);
+	while (!atomic_load_explicit(&s->is_stopping, memory_order_relaxed)) {
+		bool is_busy = false;
+		for (size_t i = 0; i < s->addr_count; i++) {
+			is_busy |= serve_batch(w, b, w->fds[i]);
+		}
+		zdb_reader_quiescent(r);
+		if (!is_busy) {
+			wait_input(w, r);
+		}
+	}
+	zdb_reader_unregister(s->db, r);
+	batch_free(b);
+	return NULL;
+}

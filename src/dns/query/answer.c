@@ -1,0 +1,383 @@
+/* answer.c -- the authoritative answer from the zone db: RFC 1034 4.3.2 with RFC 2181,
+ * RFC 4592 wildcards, RFC 6672 DNAME, RFC 2308 negative answers and RFC 8482 ANY.
+ *
+ * DESIGN: Knot DNS's solver (internet.c) in fewer states. One step looks one name up in
+ * one zone and puts what it finds into the answer section: HIT, NODATA, MISS (NXDOMAIN),
+ * DELEG (a zone cut at or above the name), or FOLLOW (a CNAME, or a DNAME with its
+ * synthesized CNAME: the next name to look up). The chain is followed for at most
+ * CHAIN_MAX steps, also into other zones we serve; but only the first zone decides the
+ * RCODE, AA and the authority section: once a chain leaves it, later steps only add
+ * answer RRsets. RRsets are never copied: the zone's knot_rrset_t is put as a struct
+ * copy whose owner is the name being answered (which is how wildcards are expanded);
+ * the answer for the qname uses the question as its owner (a compression pointer), so
+ * the client's case survives (0x20). Additional A/AAAA come last, from the zone of the
+ * RRset that names them, as Knot's glue: mandatory for in-domain glue of a referral
+ * (truncate if it does not fit), optional otherwise.
+ */
+#include <string.h>
+
+#include "dns/query/query_internal.h"
+
+/* Steps of a CNAME/DNAME chain after the first (RFC 1034 3.6.2 asks for a loop guard). */
+#define CHAIN_MAX 16
+
+typedef enum {
+	ST_HIT,     /* positive answer (or a chain that stops being ours to follow) */
+	ST_NODATA,  /* the name exists, the type does not */
+	ST_MISS,    /* the name does not exist */
+	ST_DELEG,   /* the name is at or below a zone cut: referral */
+	ST_FOLLOW,  /* CNAME or DNAME: go on with step->next */
+	ST_TRUNC,   /* an RRset that must be sent does not fit */
+	ST_FAIL,    /* out of query memory */
+} state_t;
+
+/* One name looked up in one zone. */
+typedef struct step {
+	const zdb_zone_t *zone;
+	const knot_dname_t *sname;  /* lowercase */
+	bool is_qname;              /* sname is the qname: owners point to the question */
+	const zdb_node_t *cut;      /* ST_DELEG: the zone cut */
+	const knot_dname_t *next;   /* ST_FOLLOW: the name to look up next, lowercase */
+} step_t;
+
+static state_t put_state(int ret)
+{
+	switch (ret) {
+	case KNOT_EOK:
+		return ST_HIT;
+	case KNOT_ESPACE:
+		return ST_TRUNC;
+	default:
+		return ST_FAIL;
+	}
+}
+
+/* Put rr into the current section and remember it if its names may need A/AAAA. */
+static int put(query_ctx_t *qc, const zdb_zone_t *zone, const knot_rrset_t *rr, uint16_t hint,
+	       uint16_t flags, bool is_referral)
+{
+	knot_pkt_t *ans = qc->ans;
+	uint16_t index = ans->rrset_count;
+	int ret = knot_pkt_put(ans, hint, rr, flags);
+	if (ret != KNOT_EOK || ans->rrset_count == index) {
+		return ret;
+	}
+	if (knot_rrtype_additional_needed(rr->type) && qc->extra_count < QUERY_EXTRA_MAX) {
+		qc->extra[qc->extra_count++] = (query_extra_t){ zone, index, is_referral };
+	}
+	return KNOT_EOK;
+}
+
+/* Put an RRset found for step->sname: the owner is the name asked for, which expands a
+ * wildcard; for the qname itself a pointer to the question (the client's case). */
+static int put_answer_rr(query_ctx_t *qc, const step_t *step, const knot_rrset_t *rr,
+			 uint16_t flags)
+{
+	knot_rrset_t copy = *rr;
+	copy.owner = (knot_dname_t *)step->sname;
+	uint16_t hint = step->is_qname ? KNOT_COMPR_HINT_QNAME : KNOT_COMPR_HINT_NONE;
+	return put(qc, step->zone, &copy, hint, flags, false);
+}
+
+/* A lowercase copy of name in the query arena, or NULL when the arena is full. */
+static const knot_dname_t *lower_copy(query_ctx_t *qc, const knot_dname_t *name)
+{
+	knot_dname_t *copy = qarena_alloc(qc->arena, knot_dname_size(name));
+	if (copy != NULL) {
+		knot_dname_copy_lower(copy, name);
+	}
+	return copy;
+}
+
+/* RFC 8482 4.1: one RRset stands for all of them, the first by type, on every transport
+ * (Knot's choice); an empty non-terminal has none (NODATA). */
+static state_t put_any(query_ctx_t *qc, const step_t *step, const zdb_node_t *node)
+{
+	if (node->rrset_count == 0) {
+		return ST_NODATA;
+	}
+	return put_state(put_answer_rr(qc, step, &node->rrsets[0], 0));
+}
+
+static state_t follow_cname(query_ctx_t *qc, step_t *step, const zdb_node_t *node)
+{
+	const knot_rrset_t *cname = zdb_node_rrset(node, KNOT_RRTYPE_CNAME);
+	uint16_t before = qc->ans->rrset_count;
+	int ret = put_answer_rr(qc, step, cname, KNOT_PF_CHECKDUP);
+	if (ret != KNOT_EOK) {
+		return put_state(ret);
+	}
+	if (qc->ans->rrset_count == before) {
+		return ST_HIT; /* this CNAME is in the answer already: a loop, stop here */
+	}
+	step->next = lower_copy(qc, knot_cname_name(cname->rrs.rdata));
+	return step->next != NULL ? ST_FOLLOW : ST_FAIL;
+}
+
+/* The name exists at node (or node is the wildcard that stands for it). */
+static state_t name_found(query_ctx_t *qc, step_t *step, const zdb_node_t *node)
+{
+	uint16_t qtype = qc->qtype;
+	/* A DS query at a cut is answered from the parent side; all else at or below a cut
+	 * is a referral. Knot tests for a CNAME first; data below a cut is not ours. */
+	if ((node->flags & ZDB_NODE_NONAUTH) ||
+	    ((node->flags & ZDB_NODE_DELEG) && qtype != KNOT_RRTYPE_DS)) {
+		step->cut = zdb_node_cut(node);
+		return ST_DELEG;
+	}
+	if ((node->flags & ZDB_NODE_CNAME) && qtype != KNOT_RRTYPE_CNAME &&
+	    qtype != KNOT_RRTYPE_ANY && qtype != KNOT_RRTYPE_RRSIG && qtype != KNOT_RRTYPE_NSEC) {
+		return follow_cname(qc, step, node);
+	}
+	if (qtype == KNOT_RRTYPE_ANY) {
+		return put_any(qc, step, node);
+	}
+	const knot_rrset_t *rr = zdb_node_rrset(node, qtype);
+	if (rr == NULL) {
+		return ST_NODATA;
+	}
+	return put_state(put_answer_rr(qc, step, rr, 0));
+}
+
+/* RFC 6672 2.2: the DNAME, then a CNAME from sname to sname with the DNAME owner
+ * replaced by its target; YXDOMAIN when that name would be too long. */
+static state_t follow_dname(query_ctx_t *qc, step_t *step, const zdb_node_t *encloser)
+{
+	const knot_rrset_t *dname = zdb_node_rrset(encloser, KNOT_RRTYPE_DNAME);
+	uint16_t before = qc->ans->rrset_count;
+	int ret = put(qc, step->zone, dname, KNOT_COMPR_HINT_NONE, KNOT_PF_CHECKDUP, false);
+	if (ret != KNOT_EOK) {
+		return put_state(ret);
+	}
+	if (qc->ans->rrset_count == before) {
+		return ST_HIT; /* a loop through this DNAME */
+	}
+	const knot_dname_t *target = knot_dname_target(dname->rrs.rdata);
+	size_t prefix = knot_dname_size(step->sname) - knot_dname_size(encloser->owner);
+	size_t size = prefix + knot_dname_size(target);
+	if (size > KNOT_DNAME_MAXLEN) {
+		qc->rcode = KNOT_RCODE_YXDOMAIN;
+		return ST_HIT;
+	}
+	knot_rdata_t *rdata = qarena_alloc(qc->arena, knot_rdata_size((uint16_t)size));
+	if (rdata == NULL) {
+		return ST_FAIL;
+	}
+	rdata->len = (uint16_t)size;
+	memcpy(rdata->data, step->sname, prefix);
+	knot_dname_copy_lower(rdata->data + prefix, target);
+	knot_rrset_t cname;
+	knot_rrset_init(&cname, (knot_dname_t *)step->sname, KNOT_RRTYPE_CNAME, KNOT_CLASS_IN,
+			dname->ttl); /* RFC 6672 3.1 */
+	cname.rrs.count = 1;
+	cname.rrs.size = (uint32_t)knot_rdata_size((uint16_t)size);
+	cname.rrs.rdata = rdata;
+	ret = put_answer_rr(qc, step, &cname, 0);
+	if (ret != KNOT_EOK || qc->qtype == KNOT_RRTYPE_CNAME) {
+		return put_state(ret); /* the synthesized CNAME answers a CNAME query (Knot) */
+	}
+	step->next = rdata->data;
+	return ST_FOLLOW;
+}
+
+/* The name does not exist; encloser is its closest encloser (RFC 4592 3.3.1). */
+static state_t name_not_found(query_ctx_t *qc, step_t *step, const zdb_node_t *encloser)
+{
+	if (encloser->flags & (ZDB_NODE_DELEG | ZDB_NODE_NONAUTH)) {
+		step->cut = zdb_node_cut(encloser);
+		return ST_DELEG;
+	}
+	if (encloser->flags & ZDB_NODE_DNAME) {
+		return follow_dname(qc, step, encloser);
+	}
+	/* RFC 4592 3.3.1: only the closest encloser's "*" child can match; names and empty
+	 * non-terminals between it and the qname block it by being the closer encloser. */
+	if (encloser->wildcard != NULL) {
+		return name_found(qc, step, encloser->wildcard);
+	}
+	return ST_MISS;
+}
+
+static state_t solve(query_ctx_t *qc, step_t *step)
+{
+	const zdb_node_t *encloser = NULL;
+	const zdb_node_t *node = zdb_zone_find(step->zone, step->sname, &encloser);
+	if (node != NULL) {
+		return name_found(qc, step, node);
+	}
+	return name_not_found(qc, step, encloser);
+}
+
+/* The zone to answer from. DS lives in the parent: look its zone up from the name one
+ * label up first (as Knot), so that serving both sides of a cut answers from the parent. */
+static const zdb_zone_t *zone_for_query(query_ctx_t *qc)
+{
+	if (qc->qtype == KNOT_RRTYPE_DS && qc->qname[0] != 0) {
+		const zdb_zone_t *z = zdb_find_zone(qc->db, knot_wire_next_label(qc->qname, NULL));
+		if (z != NULL) {
+			return z;
+		}
+	}
+	return zdb_find_zone(qc->db, qc->qname);
+}
+
+/* Follow the chain from a first step that returned ST_FOLLOW. The zone of each name is
+ * looked up again, so a target in a zone we serve below a cut of the first zone is
+ * answered from that zone rather than with a referral. */
+static state_t follow_chain(query_ctx_t *qc, step_t *step)
+{
+	const zdb_zone_t *first = step->zone;
+	bool has_left = false;
+	state_t state = ST_FOLLOW;
+	for (unsigned i = 0; state == ST_FOLLOW; i++) {
+		const zdb_zone_t *z = i < CHAIN_MAX ? zdb_find_zone(qc->db, step->next) : NULL;
+		if (z == NULL) {
+			return ST_HIT; /* out of our zones, or the loop guard: the client goes on */
+		}
+		has_left |= z != first;
+		*step = (step_t){ .zone = z, .sname = step->next };
+		state = solve(qc, step);
+		if (has_left && state != ST_TRUNC && state != ST_FAIL && state != ST_FOLLOW) {
+			state = ST_HIT; /* only the first zone decides RCODE and authority */
+		}
+	}
+	return state;
+}
+
+/* RFC 2308 3: the SOA's TTL in a negative answer is min(SOA TTL, SOA MINIMUM). */
+static void put_soa(query_ctx_t *qc, const zdb_zone_t *zone)
+{
+	const knot_rrset_t *soa = zdb_zone_soa(zone);
+	knot_rrset_t copy = *soa;
+	uint32_t min = knot_soa_minimum(soa->rrs.rdata);
+	if (min < copy.ttl) {
+		copy.ttl = min;
+	}
+	/* Like Knot: an SOA that does not fit is left out, without TC. */
+	(void)knot_pkt_put(qc->ans, KNOT_COMPR_HINT_NONE, &copy, KNOT_PF_NOTRUNC);
+}
+
+static int solve_authority(query_ctx_t *qc, state_t state, const step_t *step,
+			   const zdb_zone_t *zone)
+{
+	knot_pkt_begin(qc->ans, KNOT_AUTHORITY);
+	switch (state) {
+	case ST_MISS:
+		qc->rcode = KNOT_RCODE_NXDOMAIN;
+		put_soa(qc, zone);
+		return KNOT_EOK;
+	case ST_NODATA:
+		put_soa(qc, zone);
+		return KNOT_EOK;
+	case ST_DELEG: {
+		const knot_rrset_t *ns = zdb_node_rrset(step->cut, KNOT_RRTYPE_NS);
+		return put(qc, step->zone, ns, KNOT_COMPR_HINT_NONE, 0, true);
+	}
+	case ST_TRUNC:
+		return KNOT_ESPACE;
+	case ST_FAIL:
+		return KNOT_ENOMEM;
+	default:
+		return KNOT_EOK;
+	}
+}
+
+/* A/AAAA for one name in the rdata of an NS/MX/SRV RRset; mandatory says which pass. */
+static int put_glue(query_ctx_t *qc, const query_extra_t *e, const knot_dname_t *target,
+		    uint16_t hint, bool mandatory)
+{
+	knot_dname_storage_t lower;
+	knot_dname_copy_lower(lower, target);
+	if (knot_dname_in_bailiwick(lower, zdb_zone_apex(e->zone)) < 0) {
+		return KNOT_EOK;
+	}
+	const zdb_node_t *encloser = NULL;
+	const zdb_node_t *node = zdb_zone_find(e->zone, lower, &encloser);
+	if (node == NULL) {
+		node = encloser->wildcard; /* as Knot: an expanded wildcard serves too */
+	}
+	if (node == NULL) {
+		return KNOT_EOK;
+	}
+	const knot_rrset_t *ns = &qc->ans->rr[e->rr_index];
+	bool is_mandatory = e->is_referral && (node->flags & (ZDB_NODE_DELEG | ZDB_NODE_NONAUTH)) &&
+			    knot_dname_in_bailiwick(node->owner, ns->owner) >= 0;
+	if (is_mandatory != mandatory) {
+		return KNOT_EOK;
+	}
+	static const uint16_t types[] = { KNOT_RRTYPE_A, KNOT_RRTYPE_AAAA };
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		const knot_rrset_t *rr = zdb_node_rrset(node, types[i]);
+		if (rr == NULL) {
+			continue;
+		}
+		knot_rrset_t copy = *rr;
+		if (hint == KNOT_COMPR_HINT_NONE && node->owner[0] == 1 && node->owner[1] == '*') {
+			copy.owner = (knot_dname_t *)lower_copy(qc, lower);
+			if (copy.owner == NULL) {
+				return KNOT_ENOMEM;
+			}
+		}
+		/* RFC 1034 4.3.2 step 3b: only glue the referral needs may cause truncation. */
+		uint16_t flags = KNOT_PF_CHECKDUP | (mandatory ? 0 : KNOT_PF_NOTRUNC);
+		int ret = knot_pkt_put(qc->ans, hint, &copy, flags);
+		if (ret != KNOT_EOK) {
+			return ret;
+		}
+	}
+	return KNOT_EOK;
+}
+
+/* One pass over the remembered RRsets: the mandatory glue first, then the rest. */
+static int solve_additional_pass(query_ctx_t *qc, bool mandatory)
+{
+	for (unsigned k = 0; k < qc->extra_count; k++) {
+		const query_extra_t *e = &qc->extra[k];
+		const knot_rrset_t *rr = &qc->ans->rr[e->rr_index];
+		const knot_rdata_t *rdata = rr->rrs.rdata;
+		for (uint16_t i = 0; i < rr->rrs.count; i++) {
+			/* The name's place in the packet: the A/AAAA owner becomes a pointer. */
+			uint16_t hint = knot_compr_hint(&qc->ans->rr_info[e->rr_index],
+							KNOT_COMPR_HINT_RDATA + i);
+			int ret = put_glue(qc, e, knot_rdata_name(rdata, rr->type), hint, mandatory);
+			if (ret != KNOT_EOK) {
+				return ret;
+			}
+			rdata = knot_rdataset_next((knot_rdata_t *)rdata);
+		}
+	}
+	return KNOT_EOK;
+}
+
+static int solve_additional(query_ctx_t *qc)
+{
+	knot_pkt_begin(qc->ans, KNOT_ADDITIONAL);
+	int ret = solve_additional_pass(qc, true);
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
+	ret = solve_additional_pass(qc, false);
+	return ret == KNOT_ESPACE ? KNOT_EOK : ret; /* optional records just stop */
+}
+
+int answer_build(query_ctx_t *qc)
+{
+	const zdb_zone_t *zone = zone_for_query(qc);
+	if (zone == NULL) {
+		qc->rcode = KNOT_RCODE_REFUSED; /* not ours; AA stays clear */
+		return KNOT_EOK;
+	}
+	knot_pkt_begin(qc->ans, KNOT_ANSWER);
+	step_t step = { .zone = zone, .sname = qc->qname, .is_qname = true };
+	state_t state = solve(qc, &step);
+	/* Authoritative unless a referral, decided before the chain is followed (Knot). */
+	qc->is_aa = state != ST_DELEG;
+	if (state == ST_FOLLOW) {
+		state = follow_chain(qc, &step);
+	}
+	int ret = solve_authority(qc, state, &step, zone);
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
+	return solve_additional(qc);
+}
