@@ -287,8 +287,9 @@ static int records_batch(api_req_t *req, api_reply_t *rep)
 	json_t *lists[3] = { creates, updates, deletes };
 	size_t total = 0;
 	for (int k = 0; k < 3; k++) {
-		if (lists[k] != NULL && !json_is_array(lists[k])) {
-			reply_field_error(req, kinds[k], "must be an array");
+		if (lists[k] != NULL && !json_is_null(lists[k]) && !json_is_array(lists[k])) {
+			/* the schema keys errors.creates etc. by operation index, so say it here */
+			req->message = arena_printf(req->arena, "`%s` must be an array", kinds[k]);
 			return ERR_INVALID;
 		}
 		total += json_array_size(lists[k]);

@@ -339,7 +339,8 @@ static int solve_additional_pass(query_ctx_t *qc, bool mandatory)
 			/* The name's place in the packet: the A/AAAA owner becomes a pointer. */
 			uint16_t hint = knot_compr_hint(&qc->ans->rr_info[e->rr_index],
 							KNOT_COMPR_HINT_RDATA + i);
-			int ret = put_glue(qc, e, knot_rdata_name(rdata, rr->type), hint, mandatory);
+			const knot_dname_t *target = knot_rdata_name(rdata, rr->type);
+			int ret = put_glue(qc, e, target, hint, mandatory);
 			if (ret != KNOT_EOK) {
 				return ret;
 			}

@@ -2,7 +2,7 @@
 -- Times are Unix seconds (UTC); the API formats them as ISO-8601.
 
 CREATE TABLE users (
-	id            INTEGER PRIMARY KEY,
+	id            INTEGER PRIMARY KEY AUTOINCREMENT,
 	email         TEXT NOT NULL UNIQUE COLLATE NOCASE,
 	password_hash TEXT NOT NULL,
 	otp_secret    TEXT,
@@ -11,7 +11,7 @@ CREATE TABLE users (
 );
 
 CREATE TABLE accounts (
-	id              INTEGER PRIMARY KEY,
+	id              INTEGER PRIMARY KEY AUTOINCREMENT,
 	email           TEXT NOT NULL,
 	name            TEXT NOT NULL,
 	plan_identifier TEXT NOT NULL,
@@ -41,7 +41,7 @@ CREATE TABLE membership_grants (
 ) WITHOUT ROWID;
 
 CREATE TABLE oauth_apps (
-	id           INTEGER PRIMARY KEY,
+	id           INTEGER PRIMARY KEY AUTOINCREMENT,
 	name         TEXT NOT NULL,
 	client_id    TEXT NOT NULL UNIQUE,
 	secret_hash  TEXT,
@@ -52,7 +52,7 @@ CREATE TABLE oauth_apps (
 
 -- Secrets are stored as SHA-256 digests only; the secret is shown once at creation.
 CREATE TABLE tokens (
-	id           INTEGER PRIMARY KEY,
+	id           INTEGER PRIMARY KEY AUTOINCREMENT,
 	kind         TEXT NOT NULL CHECK (kind IN ('account', 'user')),
 	account_id   INTEGER REFERENCES accounts(id) ON DELETE CASCADE,
 	user_id      INTEGER REFERENCES users(id) ON DELETE CASCADE,

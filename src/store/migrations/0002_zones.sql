@@ -2,7 +2,7 @@
 -- the zone change log (for IXFR and DNS nodes in other processes) and the webhook outbox.
 
 CREATE TABLE contacts (
-	id                INTEGER PRIMARY KEY,
+	id                INTEGER PRIMARY KEY AUTOINCREMENT,
 	account_id        INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
 	label             TEXT NOT NULL DEFAULT '',
 	first_name        TEXT NOT NULL,
@@ -24,7 +24,7 @@ CREATE TABLE contacts (
 CREATE INDEX contacts_by_account ON contacts(account_id, id);
 
 CREATE TABLE domains (
-	id            INTEGER PRIMARY KEY,
+	id            INTEGER PRIMARY KEY AUTOINCREMENT,
 	account_id    INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
 	registrant_id INTEGER REFERENCES contacts(id) ON DELETE RESTRICT,
 	name          TEXT NOT NULL COLLATE NOCASE,
@@ -44,7 +44,7 @@ CREATE INDEX domains_by_registrant ON domains(registrant_id) WHERE registrant_id
 
 -- A zone name is served by one zone in the whole deployment: the DNS server answers for it.
 CREATE TABLE zones (
-	id                  INTEGER PRIMARY KEY,
+	id                  INTEGER PRIMARY KEY AUTOINCREMENT,
 	account_id          INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
 	domain_id           INTEGER REFERENCES domains(id) ON DELETE CASCADE,
 	name                TEXT NOT NULL UNIQUE COLLATE NOCASE,
@@ -62,7 +62,7 @@ CREATE INDEX zones_by_account_name ON zones(account_id, name);
 -- One row per API record. rdata is the canonical wire form (NULL for ALIAS/URL/POOL,
 -- which never reach the wire as themselves); content is the API's normalized text.
 CREATE TABLE records (
-	id            INTEGER PRIMARY KEY,
+	id            INTEGER PRIMARY KEY AUTOINCREMENT,
 	zone_id       INTEGER NOT NULL REFERENCES zones(id) ON DELETE CASCADE,
 	name          TEXT NOT NULL COLLATE NOCASE,
 	type          TEXT NOT NULL,
