@@ -181,7 +181,11 @@ static int zone_wide_checks(builder_t *b)
 	}
 	qsort(sorted, n, sizeof(*sorted), cmp_records);
 	for (size_t i = 0; i < n; i++) {
+		/* a conflict is reported on the later of its two lines, where it arises */
 		size_t line = b->lines[sorted[i] - b->out->records];
+		if (i > 0 && b->lines[sorted[i - 1] - b->out->records] > line) {
+			line = b->lines[sorted[i - 1] - b->out->records];
+		}
 		if (i > 0 && cmp_records(&sorted[i - 1], &sorted[i]) == 0) {
 			return fail(b->a, b->out, line, "duplicate record");
 		}

@@ -14,6 +14,7 @@
  * RRset that names them, as Knot's glue: mandatory for in-domain glue of a referral
  * (truncate if it does not fit), optional otherwise.
  */
+#include <assert.h>
 #include <string.h>
 
 #include "dns/query/query_internal.h"
@@ -119,7 +120,7 @@ static state_t name_found(query_ctx_t *qc, step_t *step, const zdb_node_t *node)
 {
 	uint16_t qtype = qc->qtype;
 	/* A DS query at a cut is answered from the parent side; all else at or below a cut
-	 * is a referral. Knot tests for a CNAME first; data below a cut is not ours. */
+	 * is a referral, tested before the CNAME: data below a cut is not ours to follow. */
 	if ((node->flags & ZDB_NODE_NONAUTH) ||
 	    ((node->flags & ZDB_NODE_DELEG) && qtype != KNOT_RRTYPE_DS)) {
 		step->cut = zdb_node_cut(node);
@@ -270,6 +271,8 @@ static int solve_authority(query_ctx_t *qc, state_t state, const step_t *step,
 		put_soa(qc, zone);
 		return KNOT_EOK;
 	case ST_DELEG: {
+		/* The builder flags a node DELEG only with an NS RRset, NONAUTH only below one. */
+		assert(step->cut != NULL);
 		const knot_rrset_t *ns = zdb_node_rrset(step->cut, KNOT_RRTYPE_NS);
 		return put(qc, step->zone, ns, KNOT_COMPR_HINT_NONE, 0, true);
 	}
