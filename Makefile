@@ -42,6 +42,15 @@ unit: build-test
 integration: build-test
 	bash tests/run integration
 
+# make bench: benchmarks (not timed tests). bench-api: Nameplate's API against PowerDNS's
+# (bench/api/README.md); BENCH_API_ARGS=--full for the 100k-zone/10M-record store.
+.PHONY: bench bench-api
+bench: bench-api
+
+bench-api: build
+	bash bench/api/setup
+	$(PY) bench/api/bench.py $(BENCH_API_ARGS)
+
 format:
 	git diff -U0 --no-color HEAD -- '*.c' '*.h' | clang-format-diff -p1 -i 2>/dev/null || \
 		echo "clang-format-diff not found; format changed lines by hand"

@@ -298,7 +298,8 @@ static void test_names_in_content(void **state)
 		{ "NS", "", "ns2.dnsimple.com.", NOPRIO, "ns2.dnsimple.com", NULL },
 		{ "PTR", "4", "host.example.com", NOPRIO, "host.example.com",
 		  "04686f7374076578616d706c6503636f6d00" },
-		{ "DNAME", "sub", "example.net", NOPRIO, "example.net", "076578616d706c65036e657400" },
+		{ "DNAME", "sub", "example.net", NOPRIO, "example.net",
+		  "076578616d706c65036e657400" },
 	};
 	static const bad_case_t bad[] = {
 		{ "CNAME", "www", "a b", NOPRIO, "content" },
@@ -396,7 +397,8 @@ static void test_txt_spf(void **state)
 		{ "TXT", "", "\"a;b\"", NOPRIO, "\"a;b\"", "03613b62" },
 		{ "TXT", "", " lead and trail ", NOPRIO, "\" lead and trail \"", NULL },
 		{ "TXT", "", "\"\"", NOPRIO, "\"\"", "00" },
-		{ "TXT", "", "\xc3\xa9t\xc3\xa9", NOPRIO, "\"\\195\\169t\\195\\169\"", "05c3a974c3a9" },
+		{ "TXT", "", "\xc3\xa9t\xc3\xa9", NOPRIO, "\"\\195\\169t\\195\\169\"",
+		  "05c3a974c3a9" },
 		{ "TXT", "", "\"\xc3\xa9\"", NOPRIO, "\"\\195\\169\"", "02c3a9" },
 		{ "TXT", "", "\"\\195\\169\"", NOPRIO, "\"\\195\\169\"", "02c3a9" },
 		{ "TXT", "", "\"tab\there\"", NOPRIO, "\"tab\\009here\"", NULL },
@@ -477,7 +479,8 @@ static void test_dnssec_and_friends(void **state)
 				"KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==", NOPRIO,
 		  "257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+"
 		  "KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==", NULL },
-		{ "DNSKEY", "", "256 3 8 AwEAAQ==", NOPRIO, "256 3 8 AwEAAQ==", "0100030803010001" },
+		{ "DNSKEY", "", "256 3 8 AwEAAQ==", NOPRIO, "256 3 8 AwEAAQ==",
+		  "0100030803010001" },
 		{ "DS", "", "12345 13 2 49fd46e6c4b45c55d4ac49fd46e6c4b45c55d4ac49fd46e6c4b45c55"
 			    "d4ac49fd", NOPRIO,
 		  "12345 13 2 49FD46E6C4B45C55D4AC49FD46E6C4B45C55D4AC49FD46E6C4B45C55D4AC49FD",
@@ -585,7 +588,8 @@ static void test_other_types(void **state)
 		  "0301010123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" },
 		{ "DNAME", "old", "new.example.com", NOPRIO, "new.example.com", NULL },
 		{ "URI", "_http._tcp", "10 1 \"https://example.com/\"", NOPRIO,
-		  "10 1 \"https://example.com/\"", "000a000168747470733a2f2f6578616d706c652e636f6d2f" },
+		  "10 1 \"https://example.com/\"",
+		  "000a000168747470733a2f2f6578616d706c652e636f6d2f" },
 		{ "LOC", "", "52 22 23.000 N 4 53 32.000 E -2.00m 0.00m 10000m 10m", NOPRIO,
 		  "52 22 23 N 4 53 32 E -2m 0m 10000m 10m", "000016138b3cf018810cbce0009895b8" },
 		{ "CERT", "", "PKIX 1 RSASHA256 AAAA", NOPRIO, "1 1 8 AAAA", "0001000108000000" },

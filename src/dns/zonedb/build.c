@@ -96,6 +96,14 @@ int zdb_builder_add(zdb_builder_t *b, const char *owner, uint16_t type, uint32_t
 	p->ttl = ttl;
 	p->rdata = arena_alloc(&b->scratch, knot_rdata_size(size));
 	knot_rdata_init(p->rdata, size, rdata);
+	/* Names inside rdata in lowercase, as Knot loads them (RFC 4034 6.2): answers match
+	 * other servers', and DNSSEC signs the canonical form. The store validated the rdata. */
+	knot_rrset_t one;
+	knot_rrset_init(&one, (knot_dname_t *)p->owner, type, KNOT_CLASS_IN, ttl);
+	one.rrs.count = 1;
+	one.rrs.size = (uint32_t)knot_rdata_size(size);
+	one.rrs.rdata = p->rdata;
+	knot_rrset_rr_to_canonical(&one);
 	return ERR_OK;
 }
 
