@@ -369,6 +369,8 @@ int answer_build(query_ctx_t *qc)
 	const zdb_zone_t *zone = zone_for_query(qc);
 	if (zone == NULL) {
 		qc->rcode = KNOT_RCODE_REFUSED; /* not ours; AA stays clear */
+		qc->has_ede = true;
+		qc->ede_code = 20;              /* RFC 8914 4.21 Not Authoritative, as Knot */
 		return KNOT_EOK;
 	}
 	knot_pkt_begin(qc->ans, KNOT_ANSWER);

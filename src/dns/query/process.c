@@ -238,8 +238,10 @@ static int process(query_ctx_t *qc, response_t *r)
 		return KNOT_EOK;
 	}
 	if (qc->qtype == KNOT_RRTYPE_AXFR || qc->qtype == KNOT_RRTYPE_IXFR) {
-		/* Transfers are not served yet: refused over UDP, not implemented over TCP. */
-		qc->rcode = qc->is_tcp ? KNOT_RCODE_NOTIMPL : KNOT_RCODE_REFUSED;
+		/* Transfers are not served yet. AXFR over UDP is never (RFC 5936 4.2: NOTIMP,
+		 * as Knot); IXFR is a policy refusal until transfers exist (RFC 5936 4.2). */
+		qc->rcode = qc->qtype == KNOT_RRTYPE_AXFR || qc->is_tcp ? KNOT_RCODE_NOTIMPL
+									: KNOT_RCODE_REFUSED;
 		return KNOT_EOK;
 	}
 	switch (knot_pkt_qclass(q)) {
@@ -272,6 +274,12 @@ static void finish(query_ctx_t *qc, response_t *r)
 		knot_pkt_begin(ans, KNOT_ADDITIONAL);
 	}
 	ans->reserved = 0; /* the room kept for the OPT and TSIG RRs is theirs now */
+	if (r->opt.owner != NULL && qc->has_ede) {
+		uint8_t code[2];
+		knot_wire_write_u16(code, qc->ede_code);
+		(void)knot_edns_add_option(&r->opt, KNOT_EDNS_OPTION_EDE, sizeof(code), code,
+					   &ans->mm);
+	}
 	if (r->opt.owner != NULL) {
 		knot_edns_set_ext_rcode(&r->opt, (uint8_t)KNOT_EDNS_RCODE_HI(qc->rcode));
 		if (knot_pkt_put(ans, KNOT_COMPR_HINT_NONE, &r->opt, KNOT_PF_NOTRUNC) != KNOT_EOK) {

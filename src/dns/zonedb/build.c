@@ -68,6 +68,11 @@ void zdb_zone_free(zdb_zone_t *z)
 	free(z);
 }
 
+static void *scratch_alloc(void *ctx, size_t size)
+{
+	return arena_alloc(ctx, size);
+}
+
 int zdb_builder_add(zdb_builder_t *b, const char *owner, uint16_t type, uint32_t ttl,
 		    const uint8_t *rdata, uint16_t size)
 {
@@ -94,16 +99,30 @@ int zdb_builder_add(zdb_builder_t *b, const char *owner, uint16_t type, uint32_t
 	}
 	p->type = type;
 	p->ttl = ttl;
-	p->rdata = arena_alloc(&b->scratch, knot_rdata_size(size));
-	knot_rdata_init(p->rdata, size, rdata);
-	/* Names inside rdata in lowercase, as Knot loads them (RFC 4034 6.2): answers match
-	 * other servers', and DNSSEC signs the canonical form. The store validated the rdata. */
+	/* Parse the rdata as a message's RR would be: libknot checks it against the type's
+	 * descriptor (a malformed one fails the zone, never reaches an answer) and lowers
+	 * the names inside (RFC 4034 6.2), as Knot loads them; answers then match other
+	 * servers', and DNSSEC signs the canonical form. */
+	size_t owner_size = knot_dname_size(buf);
+	size_t wire_size = owner_size + 10 + size;
+	uint8_t *wire = arena_alloc(&b->scratch, wire_size);
+	memcpy(wire, buf, owner_size);
+	knot_wire_write_u16(wire + owner_size, type);
+	knot_wire_write_u16(wire + owner_size + 2, KNOT_CLASS_IN);
+	knot_wire_write_u32(wire + owner_size + 4, ttl);
+	knot_wire_write_u16(wire + owner_size + 8, size);
+	if (size > 0) {
+		memcpy(wire + owner_size + 10, rdata, size);
+	}
+	knot_mm_t mm = { .ctx = &b->scratch, .alloc = scratch_alloc, .free = NULL };
 	knot_rrset_t one;
-	knot_rrset_init(&one, (knot_dname_t *)p->owner, type, KNOT_CLASS_IN, ttl);
-	one.rrs.count = 1;
-	one.rrs.size = (uint32_t)knot_rdata_size(size);
-	one.rrs.rdata = p->rdata;
-	knot_rrset_rr_to_canonical(&one);
+	size_t pos = 0;
+	if (knot_rrset_rr_from_wire(wire, &pos, wire_size, &one, &mm, true) != KNOT_EOK ||
+	    pos != wire_size) {
+		b->count--;
+		return ERR_PARSE;
+	}
+	p->rdata = one.rrs.rdata;
 	return ERR_OK;
 }
 
