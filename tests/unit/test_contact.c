@@ -221,7 +221,8 @@ static void test_email(void **state)
 {
 	static const char *const good[] = {
 		"first@example.com", "a.b+tag@sub.example.co.uk", "x@a.io", "o'neil@example.ie",
-		"user@xn--bcher-kva.example", "\xc3\xbc@b\xc3\xbc" "cher.example",
+		"user@xn--bcher-kva.example",
+		"\xc3\xbc@b\xc3\xbc\x63her.example", /* \x63 is 'c' (a hex escape would eat it) */
 	};
 	static const char *const bad[] = {
 		"", "first", "@example.com", "first@", "first@example", "first@@example.com",
