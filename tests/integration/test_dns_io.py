@@ -5,7 +5,6 @@ with random ports and talks to it over UDP and TCP: bursts, pipelining, partial 
 byte-by-byte sends, big queued answers, idle timeouts, the client limit, IPv6 and
 source addresses, ports in use, bad addresses, SIGTERM mid-message.
 """
-import os
 import signal
 import socket
 import struct

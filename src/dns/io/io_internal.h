@@ -10,6 +10,7 @@
 #include "dns/io/dnsserver.h"
 
 #define IO_ADDR_TEXT 64 /* "[ffff:...:ffff%ifname]:65535" */
+#define IO_MAX_ADDRS 64 /* listen addresses */
 
 /* One listen address, parsed. */
 typedef struct io_addr {

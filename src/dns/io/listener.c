@@ -31,7 +31,6 @@
 #define DEFAULT_TCP_IDLE 10       /* seconds, RFC 7766 6.2.3 suggests "a few" */
 #define DEFAULT_TCP_MAX 1000
 #define UDP_RCVBUF (4 << 20)      /* ask for 4 MiB; the kernel caps it at rmem_max */
-#define MAX_ADDRS 64
 
 /* --- settings ----------------------------------------------------------------------- */
 
@@ -190,7 +189,7 @@ static int parse_one(const char *text, size_t len, io_addr_t *a)
 
 static int parse_list(const char *list, io_addr_t **out, size_t *count)
 {
-	io_addr_t *addrs = xcalloc(MAX_ADDRS, sizeof(*addrs));
+	io_addr_t *addrs = xcalloc(IO_MAX_ADDRS, sizeof(*addrs));
 	size_t n = 0;
 	for (const char *p = list; *p != '\0';) {
 		p += strspn(p, " \t");
@@ -200,10 +199,10 @@ static int parse_list(const char *list, io_addr_t **out, size_t *count)
 			trimmed--;
 		}
 		if (trimmed > 0) {
-			if (n == MAX_ADDRS || parse_one(p, trimmed, &addrs[n]) != ERR_OK) {
+			if (n == IO_MAX_ADDRS || parse_one(p, trimmed, &addrs[n]) != ERR_OK) {
 				log_err("dns, bad listen address '%.*s' (want ADDR:PORT or "
 					"[ADDR6]:PORT, at most %d of them)", (int)trimmed, p,
-					MAX_ADDRS);
+					IO_MAX_ADDRS);
 				free(addrs);
 				return ERR_INVALID;
 			}

@@ -2,11 +2,11 @@
  *
  * DESIGN. The worker owns one socket per listen address (SO_REUSEPORT) and one batch of
  * UDP_BATCH receive slots and answer buffers, made when the thread starts; answering
- * allocates nothing. Each pass tries recvmmsg(MSG_DONTWAIT) on every socket, answers
- * through query_handle() and sends the answers with one sendmmsg(); a full batch means
- * more is queued, so the worker passes again at once, otherwise it sleeps in epoll_wait
- * (offline for the zone db's QSBR, so it never delays reclamation) until a socket or the
- * stop eventfd is readable. Knot's udp_master and NSD's handle_udp work the same way.
+ * allocates nothing. The worker waits in epoll_wait (offline for the zone db's QSBR, so
+ * it never delays reclamation) until a socket or the stop eventfd is readable; for each
+ * readable socket it takes a batch with recvmmsg(MSG_DONTWAIT), answers each message
+ * through query_handle() and sends the answers with one sendmmsg(), and is quiescent
+ * after each batch. Knot's udp_master and NSD's handle_udp work the same way.
  * Sockets bound to a wildcard address get IP_PKTINFO / IPV6_RECVPKTINFO, and each answer
  * carries the query's destination back as its source.
  */
@@ -21,6 +21,7 @@
 #include "dns/io/io_internal.h"
 
 #define UDP_BATCH 64
+#define UDP_BURST 8      /* full batches from one socket before the others get a turn */
 #define UDP_RX_SIZE 4096 /* larger queries arrive MSG_TRUNC and are dropped */
 #define UDP_CMSG_SIZE CMSG_SPACE(sizeof(struct in6_pktinfo))
 
@@ -161,30 +162,29 @@ static bool serve_batch(io_worker_t *w, udp_batch_t *b, int fd)
 	return n == UDP_BATCH;
 }
 
-/* Sleep until a socket has data or the server stops. */
-static void wait_input(io_worker_t *w, zdb_reader_t *r)
-{
-	struct epoll_event evs[8];
-	zdb_reader_offline(r);
-	(void)epoll_wait(w->epfd, evs, 8, -1); /* EINTR: just pass again */
-	zdb_reader_online(r);
-}
-
 void *udp_worker_run(void *arg)
 {
 	io_worker_t *w = arg;
 	dns_server_t *s = w->srv;
 	udp_batch_t *b = batch_new(s->qconf.udp_max_payload);
 	zdb_reader_t *r = zdb_reader_register(s->db);
+	struct epoll_event evs[IO_MAX_ADDRS + 1];
 	while (!atomic_load_explicit(&s->is_stopping, memory_order_relaxed)) {
-		bool is_busy = false;
-		for (size_t i = 0; i < s->addr_count; i++) {
-			is_busy |= serve_batch(w, b, w->fds[i]);
+		zdb_reader_offline(r);
+		int n = epoll_wait(w->epfd, evs, IO_MAX_ADDRS + 1, -1);
+		zdb_reader_online(r);
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.u64 == IO_TAG_STOP) {
+				continue;
+			}
+			/* A full batch means more waits: take a few more before looking at
+			 * the other sockets again. */
+			int fd = w->fds[evs[i].data.u64 - 1];
+			for (int j = 0; j < UDP_BURST && serve_batch(w, b, fd); j++) {
+				zdb_reader_quiescent(r);
+			}
 		}
 		zdb_reader_quiescent(r);
-		if (!is_busy) {
-			wait_input(w, r);
-		}
 	}
 	zdb_reader_unregister(s->db, r);
 	batch_free(b);
