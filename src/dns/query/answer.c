@@ -367,6 +367,7 @@ static int solve_additional(query_ctx_t *qc)
 int answer_build(query_ctx_t *qc)
 {
 	const zdb_zone_t *zone = zone_for_query(qc);
+	qc->zone = zone;
 	if (zone == NULL) {
 		qc->rcode = KNOT_RCODE_REFUSED; /* not ours; AA stays clear */
 		qc->has_ede = true;

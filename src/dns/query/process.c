@@ -34,6 +34,7 @@ struct query_worker {
 	const query_conf_t *conf;
 	qarena_t arena;
 	knot_mm_t mm;
+	const zdb_zone_t *last_zone; /* the zone of the last answer, for the caller's counters */
 };
 
 /* The response-side state that outlives the individual checks. */
@@ -323,6 +324,7 @@ static void set_limit(query_ctx_t *qc, size_t out_max)
 size_t query_handle(query_worker_t *w, const zdb_t *db, const query_src_t *src,
 		    const uint8_t *in, size_t in_size, uint8_t *out, size_t out_max)
 {
+	w->last_zone = NULL;
 	if (in_size < KNOT_WIRE_HEADER_SIZE || in_size > UINT16_MAX ||
 	    out_max < KNOT_WIRE_HEADER_SIZE || knot_wire_get_qr(in)) {
 		return 0; /* not a query, or not even a header: no answer at all */
@@ -359,5 +361,11 @@ size_t query_handle(query_worker_t *w, const zdb_t *db, const query_src_t *src,
 		break;
 	}
 	finish(&qc, &r);
+	w->last_zone = qc.zone;
 	return ans->size;
+}
+
+const zdb_zone_t *query_worker_last_zone(const query_worker_t *w)
+{
+	return w->last_zone;
 }

@@ -40,3 +40,7 @@ typedef struct query_src {
  * size, or 0 when nothing must be sent (a response, or garbage too short for a header). */
 size_t query_handle(query_worker_t *w, const zdb_t *db, const query_src_t *src,
 		    const uint8_t *in, size_t in_size, uint8_t *out, size_t out_max);
+
+/* The zone that the last query_handle() answered from (its question fell in it), or NULL:
+ * for per-zone counters. Valid until the worker's next quiescent point. */
+const zdb_zone_t *query_worker_last_zone(const query_worker_t *w);

@@ -53,6 +53,7 @@ typedef struct query_ctx {
 	bool is_tcp;
 	bool is_aa;                 /* set AA in the answer */
 	uint16_t rcode;             /* extended RCODE (RFC 6891 6.1.3): 12 bits */
+	const zdb_zone_t *zone;     /* the zone the question fell in, NULL when none */
 	bool has_ede;               /* add an Extended DNS Error (RFC 8914) with ede_code */
 	uint16_t ede_code;
 	query_extra_t extra[QUERY_EXTRA_MAX];

@@ -48,6 +48,11 @@ zdb_builder_t *zdb_builder_new(const char *apex, uint32_t serial)
 	return b;
 }
 
+void zdb_builder_set_id(zdb_builder_t *b, int64_t id)
+{
+	b->z->id = id;
+}
+
 void zdb_builder_free(zdb_builder_t *b)
 {
 	if (b == NULL) {

@@ -80,6 +80,7 @@ zdb_zone_t *zdb_load_zone(store_t *st, const zone_t *zone, const char *region)
 		log_warn("zone %s, load failed (not a domain name)", zone->name);
 		return NULL;
 	}
+	zdb_builder_set_id(b, zone->id);
 	build_ctx_t bc = { .b = b, .zone = zone->name, .region = region, .ret = ERR_OK };
 	uint32_t serial = 0;
 	int ret = store_record_each(st, zone->id, &serial, on_record, &bc);

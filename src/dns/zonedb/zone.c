@@ -38,6 +38,11 @@ uint32_t zdb_zone_serial(const zdb_zone_t *z)
 	return z->serial;
 }
 
+int64_t zdb_zone_id(const zdb_zone_t *z)
+{
+	return z->id;
+}
+
 const knot_rrset_t *zdb_zone_soa(const zdb_zone_t *z)
 {
 	return z->soa;

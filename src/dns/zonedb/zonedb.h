@@ -44,6 +44,8 @@ typedef struct zdb_zone zdb_zone_t;
 const knot_dname_t *zdb_zone_apex(const zdb_zone_t *z);
 const zdb_node_t *zdb_zone_apex_node(const zdb_zone_t *z);
 uint32_t zdb_zone_serial(const zdb_zone_t *z);
+/* The store's id of the zone (0 when built without one). */
+int64_t zdb_zone_id(const zdb_zone_t *z);
 /* The zone's SOA RRset (never NULL in a served zone). */
 const knot_rrset_t *zdb_zone_soa(const zdb_zone_t *z);
 
@@ -102,6 +104,8 @@ typedef struct zdb_builder zdb_builder_t;
 
 /* Start a zone with this apex (text, with or without the trailing dot) and serial. */
 zdb_builder_t *zdb_builder_new(const char *apex, uint32_t serial);
+/* The store's id of the zone being built. */
+void zdb_builder_set_id(zdb_builder_t *b, int64_t id);
 /* Add one RR: owner text (absolute), type, TTL, wire rdata. RRs of one owner and type
  * join one RRset (the lowest TTL wins, RFC 2181 5.2). Returns ERR_* (ERR_INVALID for an
  * owner outside the zone or a malformed name). */

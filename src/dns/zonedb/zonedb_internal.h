@@ -10,6 +10,7 @@ struct zdb_zone {
 	zdb_node_t *apex_node;
 	const knot_rrset_t *soa;
 	uint32_t serial;
+	int64_t id;               /* the store's zone id */
 	zdb_node_t *nodes;
 	size_t node_count;
 	uint32_t *index;          /* open addressing: node number + 1, 0 = empty */
