@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/json.h"
+#include "core/timeutil.h"
 
 static int depth(const json_t *v, int level)
 {
@@ -85,4 +86,14 @@ const char *json_get_str(const json_t *obj, const char *key)
 {
 	json_t *v = json_object_get(obj, key);
 	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+json_t *json_timestamp(int64_t t)
+{
+	if (t == 0) {
+		return json_null();
+	}
+	char buf[21];
+	time_iso8601(t, buf);
+	return json_string(buf);
 }

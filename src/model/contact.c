@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/json.h"
 #include "core/timeutil.h"
 #include "model/contact.h"
 
@@ -434,13 +435,6 @@ int contact_apply(contact_t *c, const json_t *obj, arena_t *a, contact_err_fn on
 	return ret != ERR_OK ? ret : check_all(c, a, on_err, ctx, bad);
 }
 
-static json_t *timestamp(int64_t t)
-{
-	char buf[21];
-	time_iso8601(t, buf);
-	return json_string(buf);
-}
-
 json_t *contact_to_json(const contact_t *c)
 {
 	json_t *o = json_object();
@@ -449,7 +443,7 @@ json_t *contact_to_json(const contact_t *c)
 	for (size_t i = 0; i < FIELD_COUNT; i++) {
 		json_object_set_new(o, fields[i].name, json_string(value(c, &fields[i])));
 	}
-	json_object_set_new(o, "created_at", timestamp(c->created_at));
-	json_object_set_new(o, "updated_at", timestamp(c->updated_at));
+	json_object_set_new(o, "created_at", json_timestamp(c->created_at));
+	json_object_set_new(o, "updated_at", json_timestamp(c->updated_at));
 	return o;
 }

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/json.h"
 #include "core/timeutil.h"
 #include "model/identity.h"
 
@@ -35,13 +36,6 @@ const char *role_name(role_t role)
 	return (unsigned)role < ROLE_COUNT ? role_names[role].name : "unknown";
 }
 
-static json_t *timestamp(int64_t t)
-{
-	char buf[21];
-	time_iso8601(t, buf);
-	return json_string(buf);
-}
-
 json_t *account_to_json(const account_t *a)
 {
 	json_t *o = json_object();
@@ -49,8 +43,8 @@ json_t *account_to_json(const account_t *a)
 	json_object_set_new(o, "email", json_string(a->email));
 	json_object_set_new(o, "name", json_string(a->name));
 	json_object_set_new(o, "plan_identifier", json_string(a->plan_identifier));
-	json_object_set_new(o, "created_at", timestamp(a->created_at));
-	json_object_set_new(o, "updated_at", timestamp(a->updated_at));
+	json_object_set_new(o, "created_at", json_timestamp(a->created_at));
+	json_object_set_new(o, "updated_at", json_timestamp(a->updated_at));
 	return o;
 }
 
@@ -59,7 +53,7 @@ json_t *user_to_json(const user_t *u)
 	json_t *o = json_object();
 	json_object_set_new(o, "id", json_integer(u->id));
 	json_object_set_new(o, "email", json_string(u->email));
-	json_object_set_new(o, "created_at", timestamp(u->created_at));
-	json_object_set_new(o, "updated_at", timestamp(u->updated_at));
+	json_object_set_new(o, "created_at", json_timestamp(u->created_at));
+	json_object_set_new(o, "updated_at", json_timestamp(u->updated_at));
 	return o;
 }

@@ -255,16 +255,6 @@ int record_from_json(arena_t *a, const zone_t *zone, const json_t *body, bool is
 	return ERR_OK;
 }
 
-static json_t *timestamp(int64_t t)
-{
-	if (t == 0) {
-		return json_null();
-	}
-	char buf[21];
-	time_iso8601(t, buf);
-	return json_string(buf);
-}
-
 json_t *domain_to_json(const domain_t *d)
 {
 	json_t *o = json_object();
@@ -283,9 +273,9 @@ json_t *domain_to_json(const domain_t *d)
 		time_iso_date(d->expires_at, date);
 	}
 	json_object_set_new(o, "expires_on", d->expires_at ? json_string(date) : json_null());
-	json_object_set_new(o, "expires_at", timestamp(d->expires_at));
-	json_object_set_new(o, "created_at", timestamp(d->created_at));
-	json_object_set_new(o, "updated_at", timestamp(d->updated_at));
+	json_object_set_new(o, "expires_at", json_timestamp(d->expires_at));
+	json_object_set_new(o, "created_at", json_timestamp(d->created_at));
+	json_object_set_new(o, "updated_at", json_timestamp(d->updated_at));
 	return o;
 }
 
@@ -297,10 +287,10 @@ json_t *zone_to_json(const zone_t *z)
 	json_object_set_new(o, "name", json_string(z->name));
 	json_object_set_new(o, "reverse", json_boolean(z->is_reverse));
 	json_object_set_new(o, "secondary", json_boolean(z->is_secondary));
-	json_object_set_new(o, "last_transferred_at", timestamp(z->last_transferred_at));
+	json_object_set_new(o, "last_transferred_at", json_timestamp(z->last_transferred_at));
 	json_object_set_new(o, "active", json_boolean(z->is_active));
-	json_object_set_new(o, "created_at", timestamp(z->created_at));
-	json_object_set_new(o, "updated_at", timestamp(z->updated_at));
+	json_object_set_new(o, "created_at", json_timestamp(z->created_at));
+	json_object_set_new(o, "updated_at", json_timestamp(z->updated_at));
 	return o;
 }
 
@@ -324,8 +314,8 @@ json_t *record_to_json(const record_t *r)
 	}
 	json_object_set_new(o, "regions", regions);
 	json_object_set_new(o, "system_record", json_boolean(r->is_system));
-	json_object_set_new(o, "created_at", timestamp(r->created_at));
-	json_object_set_new(o, "updated_at", timestamp(r->updated_at));
+	json_object_set_new(o, "created_at", json_timestamp(r->created_at));
+	json_object_set_new(o, "updated_at", json_timestamp(r->updated_at));
 	return o;
 }
 
