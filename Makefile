@@ -33,17 +33,21 @@ $(FUZZBUILD)/build.ninja:
 	CC=clang meson setup $(FUZZBUILD) --buildtype=debugoptimized -Dfuzz=true \
 		-Db_sanitize=address,undefined -Db_lundef=false
 
+# One fuzz target per corpus folder in tests/fuzz/corpus/.
+FUZZ_TARGETS := $(patsubst %,tests/fuzz/fuzz_%,$(notdir $(wildcard tests/fuzz/corpus/*)))
+
 build-fuzz: $(FUZZBUILD)/build.ninja
-	ninja -C $(FUZZBUILD) -j $(NINJA_JOBS) tests/fuzz/fuzz_query tests/fuzz/fuzz_rdata
+	ninja -C $(FUZZBUILD) -j $(NINJA_JOBS) $(FUZZ_TARGETS)
 
 # make run: install what is missing, build, serve on the embedded defaults
 # (SQLite under ./var/, API on 127.0.0.1:8080, DNS on 127.0.0.1:5300).
 run: setup build
 	./$(BUILD)/nameplate serve --data $(DATA)
 
-# make test: install what is missing, build with ASan+UBSan, run every default test
-# (and a bounded fuzz run: FUZZ_SECONDS per target, 30 by default).
-test: setup build-test build-fuzz
+# make test: install what is missing, build (the optimized build too: `make run` must keep
+# building), build with ASan+UBSan, run every default test (and a bounded fuzz run:
+# FUZZ_SECONDS per target, 30 by default).
+test: setup build build-test build-fuzz
 	bash tests/run
 
 unit: build-test
@@ -58,12 +62,18 @@ fuzz: build-fuzz
 
 # make bench: benchmarks (not timed tests). bench-api: Nameplate's API against PowerDNS's
 # (bench/api/README.md); BENCH_API_ARGS=--full for the 100k-zone/10M-record store.
-.PHONY: bench bench-api
-bench: bench-api
+# bench-dns: the DNS role against Knot DNS and NSD under dnsperf (bench/dns/README.md);
+# BENCH_DNS_ARGS='--record' appends the run to bench/dns/RESULTS.md.
+.PHONY: bench bench-api bench-dns
+bench: bench-api bench-dns
 
 bench-api: build
 	bash bench/api/setup
 	$(PY) bench/api/bench.py $(BENCH_API_ARGS)
+
+bench-dns: build
+	bash bench/dns/setup
+	$(PY) bench/dns/bench.py $(BENCH_DNS_ARGS)
 
 format:
 	git diff -U0 --no-color HEAD -- '*.c' '*.h' | clang-format-diff -p1 -i 2>/dev/null || \

@@ -186,3 +186,5 @@ extern const api_resource_t api_res_contacts;
 extern const api_resource_t api_res_domains;
 extern const api_resource_t api_res_zones;
 extern const api_resource_t api_res_records;
+extern const api_resource_t api_res_analytics;
+extern const api_resource_t api_res_secondary;

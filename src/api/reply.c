@@ -33,6 +33,10 @@ json_t *reply_error_body(const api_req_t *req, int code)
 {
 	const char *msg = req->message != NULL ? req->message : err_str(code);
 	json_t *body = json_pack("{s:s}", "message", msg);
+	if (body == NULL) {
+		/* a message that echoes client bytes that are not UTF-8: say what we can */
+		body = json_pack("{s:s}", "message", err_str(code));
+	}
 	/* The 400 schema requires "errors", empty when no field is at fault. */
 	if (err_http_status(code) == 400) {
 		json_object_set_new(body, "errors",

@@ -12,6 +12,8 @@ static const api_resource_t *const resources[] = {
 	&api_res_domains,
 	&api_res_zones,
 	&api_res_records,
+	&api_res_analytics,
+	&api_res_secondary,
 };
 
 static const struct {

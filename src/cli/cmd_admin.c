@@ -1,7 +1,10 @@
 /* cmd_admin.c -- nameplate admin GROUP VERB: users, accounts, memberships, tokens, OAuth
  * applications. Every command prints JSON with --json, for scripts. */
 #include <stdarg.h>
+#include <ctype.h>
 #include <errno.h>
+#include <libknot/libknot.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -506,6 +509,109 @@ static int app_list(admin_ctx_t *ax, json_t **out)
 	return ret;
 }
 
+/* --- TSIG keys (RFC 8945) for zone transfers and NOTIFY (docs/transfers.md) --------- */
+
+static json_t *tsig_key_json(const store_tsig_key_t *k)
+{
+	char created[21];
+	time_iso8601(k->created_at, created);
+	return json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)k->id, "name", k->name,
+			 "algorithm", k->algorithm, "created_at", created);
+}
+
+/* A key name is a domain name: lowercase, without the final dot. */
+static const char *tsig_key_name(admin_ctx_t *ax, const char *in)
+{
+	if (in == NULL || *in == '\0') {
+		return NULL;
+	}
+	size_t len = strlen(in);
+	while (len > 0 && in[len - 1] == '.') {
+		len--;
+	}
+	char text[KNOT_DNAME_TXT_MAXLEN + 2];
+	knot_dname_t wire[KNOT_DNAME_MAXLEN];
+	if (len == 0 || len > KNOT_DNAME_TXT_MAXLEN - 1 ||
+	    strspn(in, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != strlen(in)) {
+		return NULL;
+	}
+	snprintf(text, sizeof(text), "%.*s.", (int)len, in);
+	if (knot_dname_from_str(wire, text, sizeof(wire)) == NULL) {
+		return NULL;
+	}
+	char *out = arena_strndup(&ax->arena, in, len);
+	for (char *p = out; *p != '\0'; p++) {
+		*p = (char)tolower((unsigned char)*p);
+	}
+	return out;
+}
+
+static int tsig_key_create(admin_ctx_t *ax, json_t **out)
+{
+	const char *name = tsig_key_name(ax, cli_get(&ax->args, "name"));
+	const char *alg = cli_get(&ax->args, "algorithm");
+	alg = alg != NULL ? alg : "hmac-sha256";
+	if (name == NULL) {
+		return fail(ERR_INVALID, "--name must be a domain name, e.g. xfr.example.com");
+	}
+	size_t size = strcmp(alg, "hmac-sha256") == 0 ? 32 : strcmp(alg, "hmac-sha512") == 0 ? 64 : 0;
+	if (size == 0) {
+		return fail(ERR_INVALID, "--algorithm must be hmac-sha256 or hmac-sha512");
+	}
+	/* as many random bytes as the hash's output (RFC 8945 6: at least that strong) */
+	uint8_t bin[64];
+	char b64[128];
+	randombytes_buf(bin, size);
+	sodium_bin2base64(b64, sizeof(b64), bin, size, sodium_base64_VARIANT_ORIGINAL);
+	sodium_memzero(bin, sizeof(bin));
+	store_tsig_key_t k = { .name = name, .algorithm = alg, .secret = b64 };
+	int ret = store_tsig_key_create(ax->st, &k);
+	if (ret == ERR_CONFLICT) {
+		return fail(ret, "a TSIG key named %s exists already", name);
+	}
+	if (ret == ERR_OK) {
+		*out = tsig_key_json(&k);
+		/* shown once: give it to the secondaries (knot.conf key:, BIND key {}) */
+		json_object_set_new(*out, "secret", json_string(b64));
+	}
+	sodium_memzero(b64, sizeof(b64));
+	return ret;
+}
+
+static int tsig_key_list(admin_ctx_t *ax, json_t **out)
+{
+	store_tsig_key_t *keys = NULL;
+	size_t n = 0;
+	int ret = store_tsig_key_list(ax->st, &ax->arena, &keys, &n);
+	*out = json_array();
+	for (size_t i = 0; ret == ERR_OK && i < n; i++) {
+		json_array_append_new(*out, tsig_key_json(&keys[i])); /* never the secret */
+	}
+	return ret;
+}
+
+static int tsig_key_delete(admin_ctx_t *ax, json_t **out)
+{
+	if (ax->args.pos_count < 1) {
+		return fail(ERR_INVALID, "which key? nameplate admin tsig-key delete NAME");
+	}
+	const char *name = tsig_key_name(ax, ax->args.pos[0]);
+	int ret = name != NULL ? store_tsig_key_delete(ax->st, name) : ERR_NOTFOUND;
+	if (ret == ERR_NOTFOUND) {
+		return fail(ret, "no TSIG key '%s'", ax->args.pos[0]);
+	}
+	if (ret == ERR_OK) {
+		*out = json_pack("{s:s,s:b}", "name", name, "deleted", 1);
+	}
+	return ret;
+}
+
+static const cli_opt_t o_tsig_key_create[] = {
+	{ "name", true, false, "the key's name, a domain name (e.g. xfr.example.com)" },
+	{ "algorithm", true, false, "hmac-sha256 (default) or hmac-sha512" },
+	{ NULL, false, false, NULL },
+};
+
 static const cli_opt_t o_bootstrap[] = {
 	{ "email", true, false, "administrator's email (default admin@localhost)" },
 	{ "password-file", true, false, "read the password from FILE ('-' = stdin)" },
@@ -572,6 +678,10 @@ static const admin_cmd_t admin_cmds[] = {
 	{ "token", "revoke", token_revoke, o_none, "revoke token ID" },
 	{ "oauth-app", "create", app_create, o_app_create, "register an OAuth application" },
 	{ "oauth-app", "list", app_list, o_none, "list OAuth applications" },
+	{ "tsig-key", "create", tsig_key_create, o_tsig_key_create,
+	  "create a TSIG key for zone transfers and NOTIFY; prints its secret once" },
+	{ "tsig-key", "list", tsig_key_list, o_none, "list TSIG keys (never their secrets)" },
+	{ "tsig-key", "delete", tsig_key_delete, o_none, "delete TSIG key NAME" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 

@@ -5,12 +5,16 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "dns/alias/alias.h"
 #include "dns/io/dnsserver.h"
+#include "dns/xfr/xfr.h"
 #include "dns/zonedb/load.h"
+#include "jobs/jobs.h"
 #include "cli/cli.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "model/plan.h"
+#include "redirect/redirect.h"
 
 static bool has_role(const char *roles, const char *role)
 {
@@ -27,7 +31,7 @@ static bool has_role(const char *roles, const char *role)
 
 static int check_roles(const char *roles)
 {
-	static const char *const known[] = { "api", "dns", "jobs", NULL };
+	static const char *const known[] = { "api", "dns", "jobs", "redirect", NULL };
 	for (const char *p = roles; *p != '\0';) {
 		size_t n = strcspn(p, ",");
 		bool is_known = false;
@@ -35,8 +39,8 @@ static int check_roles(const char *roles)
 			is_known |= strlen(known[i]) == n && strncmp(p, known[i], n) == 0;
 		}
 		if (!is_known) {
-			fprintf(stderr, "nameplate: unknown role '%.*s' (roles: api, dns, jobs)\n",
-				(int)n, p);
+			fprintf(stderr, "nameplate: unknown role '%.*s' "
+				"(roles: api, dns, jobs, redirect)\n", (int)n, p);
 			return ERR_INVALID;
 		}
 		p += n + (p[n] == ',');
@@ -95,8 +99,44 @@ static int first_start(store_t *st, const conf_t *conf)
 	return ERR_OK;
 }
 
-static int start_dns(const conf_t *conf, store_t *st, zdb_t **zdb, zdb_loader_t **loader,
-		     dns_server_t **dns)
+/* DNS analytics: the counters the dns workers count into, and their flusher. */
+static int start_analytics(const conf_t *conf, store_t *st, stats_t **stats,
+			   stats_flusher_t **flusher)
+{
+	*stats = stats_new();
+	stats_flusher_conf_t fc = { .node = conf->node, .region = conf->region,
+				    .flush_seconds = (unsigned)conf->analytics_flush_seconds };
+	return stats_flusher_start(flusher, *stats, st, &fc);
+}
+
+/* Who follows every zone version the loader publishes: the ALIAS cache (its targets) and
+ * zone transfers (journals, NOTIFY, the catalog zone). */
+typedef struct zone_hooks {
+	alias_t *alias;
+	xfr_t *xfr;
+} zone_hooks_t;
+
+static void on_zone(void *ctx, const knot_dname_t *apex, const zdb_zone_t *zone)
+{
+	zone_hooks_t *h = ctx;
+	alias_on_zone(h->alias, apex, zone);
+	xfr_on_zone(h->xfr, apex, zone);
+}
+
+/* Transfers out (dns/xfr): a node that follows another's catalog (catalog-primary) does
+ * not make one of the same name. */
+static xfr_conf_t xfr_conf_of(const conf_t *conf)
+{
+	bool is_consumer = *conf->catalog_primary != '\0';
+	return (xfr_conf_t){ .transfer_allow = conf->transfer_allow, .notify = conf->notify,
+			     .catalog_zone = is_consumer ? "" : conf->catalog_zone,
+			     .ixfr_history = (unsigned)conf->ixfr_history,
+			     .region = conf->region };
+}
+
+static int start_dns(const conf_t *conf, store_t *st, stats_t *stats, jobs_t *jobs,
+		     zdb_t **zdb, alias_t **alias, zdb_loader_t **loader, dns_server_t **dns,
+		     xfr_t **xfr, zone_hooks_t *hooks)
 {
 	char err[256];
 	dns_server_conf_t dc;
@@ -104,11 +144,46 @@ static int start_dns(const conf_t *conf, store_t *st, zdb_t **zdb, zdb_loader_t 
 		log_err("dns, %s", err);
 		return ERR_INVALID;
 	}
+	dc.stats = stats;
+	if (jobs != NULL) { /* NOTIFY for secondary zones goes to the transfer worker */
+		dc.query.on_notify = jobs_notify;
+		dc.query.notify_ctx = jobs;
+	}
 	*zdb = zdb_new();
-	zdb_loader_conf_t lc = { .region = conf->region, .poll_ms = (int)conf->dns_poll_ms };
-	int ret = zdb_loader_start(loader, *zdb, st, &lc);
+	/* Transfers out: keys and ACL before the workers, the hook before the loader. */
+	xfr_conf_t xc = xfr_conf_of(conf);
+	int ret = xfr_new(xfr, &xc, st, *zdb, err, sizeof(err));
+	if (ret != ERR_OK) {
+		log_err("dns, %s", err);
+		return ret;
+	}
+	/* ALIAS and URL answers: before the loader, which tells it every zone's targets */
+	alias_conf_t ac = { .resolvers = conf->resolver, .redirect = conf->redirect_addresses,
+			    .on_change = xfr_notify_zone, .on_change_ctx = *xfr };
+	ret = alias_new(alias, &ac, *zdb, err, sizeof(err));
+	if (ret != ERR_OK) {
+		log_err("dns, %s", err);
+		return ret;
+	}
+	ret = alias_start(*alias);
+	dc.query.alias = *alias;
+	xfr_set_synth(*xfr, xfr_synth_alias, *alias);
+	if (ret == ERR_OK) {
+		ret = xfr_start(*xfr);
+	}
+	dc.query.xfr = *xfr;
+	hooks->alias = *alias;
+	hooks->xfr = *xfr;
+	zdb_loader_conf_t lc = { .region = conf->region, .poll_ms = (int)conf->dns_poll_ms,
+				 .on_zone = on_zone, .on_zone_ctx = hooks };
+	if (ret == ERR_OK) {
+		ret = zdb_loader_start(loader, *zdb, st, &lc);
+	}
 	if (ret == ERR_OK) {
 		ret = dns_server_start(dns, &dc, *zdb);
+	}
+	if (ret == ERR_OK) {
+		xfr_set_serving(*xfr); /* secondaries told at start now find us answering */
 	}
 	return ret;
 }
@@ -132,8 +207,14 @@ int cmd_serve(int argc, char **argv)
 		return 64;
 	}
 	if (args.is_help || args.is_check) {
+		char err[256];
+		xfr_conf_t xc = xfr_conf_of(&conf);
 		if (args.is_help) {
 			usage();
+		} else if (xfr_conf_check(&xc, err, sizeof(err)) != ERR_OK) {
+			fprintf(stderr, "nameplate: %s\n", err);
+			conf_clear(&conf);
+			return 64;
 		} else {
 			printf("settings OK\n");
 		}
@@ -159,29 +240,50 @@ int cmd_serve(int argc, char **argv)
 	if (ret == ERR_OK) {
 		ret = first_start(st, &conf);
 	}
+	/* The jobs role is made first (the dns role hands it NOTIFY) and started last. */
+	jobs_t *jobs = ret == ERR_OK && has_role(conf.roles, "jobs") ? jobs_new(&conf, st) : NULL;
 	/* The dns role first: the API's first change must find the loader listening. */
 	zdb_t *zdb = NULL;
+	alias_t *alias = NULL;
 	zdb_loader_t *loader = NULL;
 	dns_server_t *dns = NULL;
+	xfr_t *xfr = NULL;
+	zone_hooks_t hooks = { 0 };
+	stats_t *stats = NULL;
+	stats_flusher_t *flusher = NULL;
 	if (ret == ERR_OK && has_role(conf.roles, "dns")) {
-		ret = start_dns(&conf, st, &zdb, &loader, &dns);
+		ret = start_analytics(&conf, st, &stats, &flusher);
+	}
+	if (ret == ERR_OK && has_role(conf.roles, "dns")) {
+		ret = start_dns(&conf, st, stats, jobs, &zdb, &alias, &loader, &dns, &xfr, &hooks);
+	}
+	/* Before the api: once the API answers, every role is up. */
+	redirect_server_t *redirect = NULL;
+	if (ret == ERR_OK && has_role(conf.roles, "redirect")) {
+		ret = redirect_server_start(&redirect, &conf, st);
 	}
 	api_server_t *api = NULL;
 	if (ret == ERR_OK && has_role(conf.roles, "api")) {
 		ret = api_server_start(&api, &conf, st);
 	}
+	if (ret == ERR_OK && jobs != NULL) {
+		ret = jobs_start(jobs);
+	}
 	if (ret == ERR_OK) {
-		if (has_role(conf.roles, "jobs")) {
-			log_info("serve, the jobs role has no work in this build yet");
-		}
 		log_info("serve, ready (store %s/nameplate.db)", conf.data);
 		int sig = 0;
 		sigwait(&stop, &sig);
 		log_info("serve, %s received, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	}
 	api_server_stop(api, (int)conf.shutdown_grace);
+	redirect_server_stop(redirect, (int)conf.shutdown_grace);
 	dns_server_stop(dns);
+	jobs_stop(jobs); /* after the dns workers, which hand it NOTIFY */
+	stats_flusher_stop(flusher); /* the last flush: after the workers, before the store */
+	stats_free(stats);
 	zdb_loader_stop(loader);
+	xfr_free(xfr); /* after the workers (transfers, keys) and the loader (its hook) */
+	alias_free(alias); /* after the workers and the loader: they read it */
 	zdb_free(zdb);
 	store_close(st);
 	if (ret == ERR_OK) {

@@ -10,6 +10,7 @@ typedef struct conf {
 	char *config;          /* the file the rest came from, if any */
 	char *data;            /* data directory (SQLite store) */
 	char *api;             /* API listen address ADDR:PORT */
+	char *redirect;        /* redirect role (URL records) listen address ADDR:PORT */
 	char *dns;             /* DNS listen addresses ADDR:PORT, [ADDR6]:PORT, comma-separated */
 	char *roles;           /* comma-separated roles this process runs */
 	char *log_level;
@@ -26,16 +27,36 @@ typedef struct conf {
 	char *soa_rname;       /* SOA RNAME of new zones (the zone admin's mailbox) */
 	char *regions;         /* comma-separated region codes records may name */
 	char *region;          /* this node's region */
+	char *node;            /* this DNS node's name in DNS analytics; "" = the host name */
 	char *plans;           /* JSON file of plans and features; "" = built-in */
 	int64_t default_ttl;
 	int64_t dns_poll_ms;   /* how often the dns role looks for other processes' changes */
+	int64_t analytics_flush_seconds; /* how often DNS query counts reach the store */
 	int64_t dns_workers;          /* 0 = one per CPU */
 	int64_t dns_tcp_idle_timeout; /* seconds */
 	int64_t dns_tcp_max_clients;
 	int64_t dns_udp_payload;
+	char *resolver;               /* ALIAS targets' upstream resolvers; "" = none */
+	char *redirect_addresses;     /* what URL records answer: the redirect role's IPs */
 	char *nsid;                   /* "" = off; text, or 0x and hex */
 	char *identity;               /* "" = off */
 	char *version;                /* "" = off */
+	char *name_server_addresses;  /* the name servers distribution checks ask, comma-separated
+				       * ADDR:PORT; "" = the first dns listen address */
+	int64_t distribution_timeout_ms; /* time budget of one distribution check */
+	/* Secondary DNS: the transfer worker of the jobs role (src/jobs/secondary.c). */
+	int64_t xfr_refresh_min;      /* SOA refresh and retry are honoured within [min, max] s */
+	int64_t xfr_refresh_max;
+	int64_t xfr_expire_min;       /* SOA expire is at least this, s */
+	int64_t xfr_timeout;          /* connect and each read of a transfer, s */
+	int64_t xfr_workers;          /* transfers running at once */
+	char *catalog_zone;           /* RFC 9432 catalog zone name (primary: made; consumer: followed) */
+	char *catalog_primary;        /* RFC 9432 consumer: ADDR:PORT of the catalog's primary */
+	int64_t catalog_account;      /* account of the member zones; 0 = the first account */
+	/* Zone transfers out (src/dns/xfr, docs/transfers.md). */
+	char *transfer_allow;         /* CIDR[@key],...: who may AXFR/IXFR; "" = nobody */
+	char *notify;                 /* ADDR:PORT[@key],...: NOTIFY targets; "" = none */
+	int64_t ixfr_history;         /* change-log rows kept per zone for IXFR */
 } conf_t;
 
 typedef enum { CONF_STR, CONF_INT } conf_type_t;

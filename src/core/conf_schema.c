@@ -1,5 +1,6 @@
 /* conf_schema.c -- every setting, once: the loader, --help and the docs read this table. */
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/conf.h"
 
@@ -22,11 +23,20 @@ const conf_key_t conf_schema[] = {
 	  "open DNS TCP connections; past it the least recently active one is closed"),
 	I("dns-udp-payload", dns_udp_payload, "1232", 512, 65535,
 	  "our EDNS UDP payload size in bytes (RFC 6891; 1232 avoids fragmentation)"),
+	S("resolver", resolver, "", 0,
+	  "recursive resolvers for ALIAS targets outside the hosted zones: IP[:port] or "
+	  "[IPv6]:port, comma-separated; empty = such ALIAS records answer NODATA"),
+	S("redirect-addresses", redirect_addresses, "127.0.0.1", 0,
+	  "IPv4/IPv6 addresses the redirect role is reachable at, comma-separated: "
+	  "URL records answer A/AAAA with them"),
 	S("nsid", nsid, "", 0,
 	  "NSID sent to clients that ask (RFC 5001): text, or 0x and hex; empty = off"),
 	S("identity", identity, "", 0, "answer to CH TXT id.server and hostname.bind; empty = off"),
 	S("version", version, "", 0, "answer to CH TXT version.bind and version.server; empty = off"),
-	S("roles", roles, "api,dns,jobs", 0, "roles this process runs: api, dns, jobs"),
+	S("redirect", redirect, "127.0.0.1:8081", 0,
+	  "listen address ADDR:PORT of the redirect role (HTTP redirects of URL records)"),
+	S("roles", roles, "api,dns,jobs,redirect", 0,
+	  "roles this process runs: api, dns, jobs, redirect"),
 	S("log-level", log_level, "info", CONF_RELOADABLE, "error, warning, info or debug"),
 	I("api-threads", api_threads, "4", 1, 256, "API worker threads"),
 	I("max-body", max_body, "1048576", 1024, 1073741824, "largest request body in bytes"),
@@ -46,9 +56,44 @@ const conf_key_t conf_schema[] = {
 	S("regions", regions, "global,SV1,ORD,IAD,AMS,TKO,SYD,CDG,FRA", 0,
 	  "region codes records may name, comma-separated"),
 	S("region", region, "global", 0, "this node's region"),
+	S("node", node, "", 0, "this DNS node's name in DNS analytics; empty = the host name"),
 	I("default-ttl", default_ttl, "3600", 60, 2592000, "TTL of system records"),
 	I("dns-poll-ms", dns_poll_ms, "200", 10, 60000,
 	  "how often the dns role reads changes made by other processes, in ms"),
+	I("analytics-flush-seconds", analytics_flush_seconds, "60", 1, 3600,
+	  "how often the dns role adds its per-zone query counts to the store, in seconds"),
 	S("public-url", public_url, "", 0, "base URL of the API as clients see it"),
+	S("name-server-addresses", name_server_addresses, "", 0,
+	  "name servers distribution checks ask, ADDR:PORT or [ADDR6]:PORT, comma-separated; "
+	  "empty = the first dns listen address"),
+	I("distribution-timeout-ms", distribution_timeout_ms, "1500", 100, 60000,
+	  "how long a distribution check waits for the name servers, in ms (then 504)"),
+	I("xfr-refresh-min", xfr_refresh_min, "2", 1, 86400,
+	  "secondary zones: the shortest SOA refresh and retry honoured, in seconds"),
+	I("xfr-refresh-max", xfr_refresh_max, "86400", 1, 2419200,
+	  "secondary zones: the longest SOA refresh and retry honoured, in seconds"),
+	I("xfr-expire-min", xfr_expire_min, "3", 1, 2419200,
+	  "secondary zones: the shortest SOA expire honoured, in seconds"),
+	I("xfr-timeout", xfr_timeout, "10", 1, 3600,
+	  "inbound zone transfers: seconds to connect and for each read (the whole transfer: "
+	  "60 times this)"),
+	I("xfr-workers", xfr_workers, "4", 1, 64, "inbound zone transfers that run at once"),
+	S("catalog-zone", catalog_zone, "", 0,
+	  "name of the catalog zone (RFC 9432): the zones a primary serves, and what a node "
+	  "with catalog-primary follows; empty = none"),
+	S("catalog-primary", catalog_primary, "", 0,
+	  "follow a catalog zone (RFC 9432, the catalog-zone setting) from this primary, "
+	  "ADDR:PORT or [ADDR6]:PORT: each member becomes a secondary zone; empty = off"),
+	I("catalog-account", catalog_account, "0", 0, INT64_MAX,
+	  "account that holds the catalog's member zones; 0 = the first account"),
+	S("transfer-allow", transfer_allow, "", 0,
+	  "who may transfer zones (AXFR/IXFR): ADDR[/LEN] blocks, each optionally @KEY (a TSIG "
+	  "key of admin tsig-key that must sign the request), comma-separated; empty = nobody"),
+	S("notify", notify, "", 0,
+	  "secondaries to NOTIFY of every zone change: ADDR:PORT or [ADDR6]:PORT, each "
+	  "optionally @KEY (TSIG), comma-separated; empty = none"),
+	I("ixfr-history", ixfr_history, "100", 0, 100000,
+	  "zone changes kept per zone for IXFR (older ones are trimmed from the change log); "
+	  "0 = transfers are always AXFR"),
 	{ NULL, CONF_STR, NULL, 0, 0, 0, 0, NULL },
 };

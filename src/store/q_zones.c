@@ -74,6 +74,10 @@ json_t *sq_record_rr_json(const record_t *r)
 	} else {
 		json_object_set_new(o, "content", json_string(r->content));
 	}
+	if (r->regions != NULL && strcmp(r->regions, "global") != 0) {
+		/* a record some DNS nodes leave out: IXFR history filters it as they do */
+		json_object_set_new(o, "regions", json_string(r->regions));
+	}
 	return o;
 }
 
@@ -147,16 +151,20 @@ int sq_zone_commit_change(sq_conn_t *c, int64_t zone_id, const char *kind, json_
 {
 	int ret = ERR_STORE;
 	int64_t now = time_now();
-	sqlite3_stmt *s = sq_prepare(c, "SELECT serial, name FROM zones WHERE id = ?");
+	sqlite3_stmt *s = sq_prepare(c, "SELECT serial, name, secondary FROM zones WHERE id = ?");
 	char *zname = NULL;
 	uint32_t next = 0;
+	bool is_secondary = false;
 	if (s != NULL) {
 		sqlite3_bind_int64(s, 1, zone_id);
 		int rc = sqlite3_step(s);
 		if (rc == SQLITE_ROW) {
 			uint32_t old = (uint32_t)sqlite3_column_int64(s, 0);
-			/* strictly increasing; a Unix time while writes are slower than 1/s */
-			next = (int64_t)old + 1 > now ? old + 1 : (uint32_t)now;
+			/* strictly increasing; a Unix time while writes are slower than 1/s. A
+			 * secondary zone's serial is its primary's: (de)activation keeps it. */
+			is_secondary = sqlite3_column_int(s, 2) != 0;
+			next = is_secondary ? old
+					    : (int64_t)old + 1 > now ? old + 1 : (uint32_t)now;
 			zname = strdup((const char *)sqlite3_column_text(s, 1));
 			ret = ERR_OK;
 		} else {
@@ -165,7 +173,7 @@ int sq_zone_commit_change(sq_conn_t *c, int64_t zone_id, const char *kind, json_
 		sqlite3_reset(s);
 	}
 	json_t *soa_removed = json_array(), *soa_added = json_array();
-	if (ret == ERR_OK && strcmp(kind, "zone_deleted") != 0) {
+	if (ret == ERR_OK && strcmp(kind, "zone_deleted") != 0 && !is_secondary) {
 		ret = soa_reserial(c, zone_id, next, soa_removed, soa_added);
 	}
 	if (ret == ERR_OK) {

@@ -174,6 +174,37 @@ int sq_change_since(store_t *st, arena_t *a, int64_t after, size_t limit,
 		    store_change_row_t **out, size_t *count);
 int sq_change_last(store_t *st, int64_t *id);
 void sq_set_change_hook(store_t *st, void (*fn)(void *ctx), void *ctx);
+int sq_url_target(store_t *st, arena_t *a, const char *host, const char **content,
+		  uint32_t *ttl);
+
+int sq_primary_create(store_t *st, store_primary_t *p);
+int sq_primary_get(store_t *st, arena_t *a, int64_t account_id, int64_t id, store_primary_t *out);
+int sq_primary_list(store_t *st, arena_t *a, int64_t account_id, const store_list_t *q,
+		    store_primary_t **out, size_t *count, int64_t *total);
+int sq_primary_delete(store_t *st, int64_t account_id, int64_t id);
+int sq_primary_link(store_t *st, int64_t account_id, int64_t primary_id, int64_t zone_id,
+		    bool is_link);
+int sq_secondary_create(store_t *st, store_zone_new_t *z, const char *catalog,
+			const char *catalog_id);
+int sq_secondary_list(store_t *st, arena_t *a, int64_t account_id, int64_t zone_id,
+		      store_secondary_t **out, size_t *count);
+int sq_secondary_is_served(store_t *st, int64_t zone_id, bool *is_served);
+int sq_secondary_apply(store_t *st, const store_xfr_apply_t *x);
+int sq_secondary_mark(store_t *st, int64_t zone_id, store_secondary_mark_t mark,
+		      const char *error, int64_t now);
+
+int sq_analytics_add(store_t *st, store_analytics_add_t *add);
+int sq_analytics_query(store_t *st, arena_t *a, int64_t account_id,
+		       const store_analytics_query_t *q, store_analytics_row_t **out,
+		       size_t *count, int64_t *total);
+
+int sq_tsig_key_create(store_t *st, store_tsig_key_t *k);
+int sq_tsig_key_get(store_t *st, arena_t *a, const char *name, store_tsig_key_t *out);
+int sq_tsig_key_list(store_t *st, arena_t *a, store_tsig_key_t **out, size_t *count);
+int sq_tsig_key_delete(store_t *st, const char *name);
+int sq_change_history(store_t *st, arena_t *a, int64_t zone_id, size_t limit,
+		      store_change_row_t **out, size_t *count);
+int sq_change_trim(store_t *st, int64_t zone_id, size_t keep);
 
 /* Inside an open transaction on c: the insert half of the operations above. */
 /* Raise the zone's serial (to max(serial + 1, now)), rewrite its SOA record, and write the

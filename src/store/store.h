@@ -90,7 +90,18 @@ typedef struct store_change_row {
 	const char *zone_name;
 	uint32_t serial;
 	const char *kind;            /* "records", "zone_created", "zone_deleted", ... */
+	const char *removed;         /* change_history only (else NULL): the RRs as JSON, */
+	const char *added;           /* [{"name","type","ttl","rdata"|"content"}], SOA first */
 } store_change_row_t;
+
+/* A TSIG key (RFC 8945) for zone transfers and NOTIFY (q_xfr.c). */
+typedef struct store_tsig_key {
+	int64_t id;
+	const char *name;            /* a domain name, lowercase, without the final dot */
+	const char *algorithm;       /* "hmac-sha256" or "hmac-sha512" */
+	const char *secret;          /* base64 */
+	int64_t created_at;
+} store_tsig_key_t;
 
 /* A new domain (NULL for a zone without a domain) with its zone and system records. */
 typedef struct store_zone_new {
@@ -99,6 +110,106 @@ typedef struct store_zone_new {
 	record_t *records;
 	size_t record_count;
 } store_zone_new_t;
+
+/* Secondary DNS (q_secondary.c): primary servers, their links to secondary zones, and the
+ * transfer state of each secondary zone. */
+typedef struct store_primary {
+	int64_t id;
+	int64_t account_id;
+	const char *name;
+	const char *ip;
+	int64_t port;
+	const char *tsig_key;        /* extension: TSIG key name, NULL = unsigned transfers */
+	const char *catalog;         /* made by the catalog consumer for this catalog, or NULL */
+	const char **zones;          /* out: names of the linked secondary zones (arena) */
+	size_t zone_count;
+	int64_t created_at, updated_at;
+} store_primary_t;
+
+/* A secondary zone as the transfer worker sees it. */
+typedef struct store_secondary {
+	zone_t zone;
+	bool has_serial;             /* false: nothing transferred yet */
+	uint32_t serial;             /* the primary's SOA serial of the data we hold */
+	uint32_t refresh, retry, expire; /* from that SOA (RFC 1035 3.3.13) */
+	int64_t last_ok_at;          /* a primary last confirmed our data (0 = never) */
+	bool is_expired;             /* past expire: not served */
+	bool is_refresh_now;         /* new or newly linked: refresh at once */
+	int64_t last_attempt_at;
+	const char *last_error;      /* NULL after a success */
+	int64_t last_error_at;
+	const char *catalog;         /* the catalog zone it is a member of (RFC 9432), or NULL */
+	const char *catalog_id;      /* its unique label there */
+	store_primary_t *primaries;  /* linked primaries, oldest link first */
+	size_t primary_count;
+} store_secondary_t;
+
+/* One IXFR delta (RFC 1995 4): the RRs removed (old SOA first) and added (new SOA first). */
+typedef struct store_xfr_delta {
+	uint32_t serial;             /* the serial this delta leads to */
+	record_t *removed;
+	size_t removed_count;
+	record_t *added;
+	size_t added_count;
+} store_xfr_delta_t;
+
+/* A transfer's result, applied in one transaction: AXFR replaces every record of the zone
+ * (SOA and NS included) with records[]; IXFR applies deltas[] in order. Either way the
+ * zone's serial becomes the primary's, last_transferred_at is set, the error is cleared,
+ * and the change log gets a 'zone_replaced' row (AXFR) or one 'records' row per delta. */
+typedef struct store_xfr_apply {
+	int64_t zone_id;
+	bool is_full;
+	record_t *records;           /* AXFR */
+	size_t count;
+	store_xfr_delta_t *deltas;   /* IXFR */
+	size_t delta_count;
+	uint32_t serial, refresh, retry, expire; /* the new SOA's */
+	int64_t now;
+} store_xfr_apply_t;
+
+typedef enum {
+	STORE_SECONDARY_OK = 1,      /* a primary has our serial: timers restart, error cleared */
+	STORE_SECONDARY_FAILED,      /* every primary failed: error kept, data untouched */
+	STORE_SECONDARY_EXPIRED,     /* expire passed: stop serving */
+} store_secondary_mark_t;
+
+/* DNS analytics (q_analytics.c): query counts per zone, UTC day and DNS node. */
+typedef struct store_analytics_count {
+	int64_t zone_id;
+	uint64_t volume;
+} store_analytics_count_t;
+
+/* One flush of the dns role's counters: (zone, date, node) += volume for each count, in
+ * one transaction. Each row keeps the zone's account and name, so a zone deleted later
+ * keeps its name in the data; a zone already deleted is found through its earlier rows,
+ * and a zone deleted before it was ever flushed is dropped (counted in `dropped`). */
+typedef struct store_analytics_add {
+	const char *date;            /* "YYYY-MM-DD", UTC */
+	const char *node;            /* the DNS node's name */
+	const char *region;          /* the DNS node's region */
+	const store_analytics_count_t *counts;
+	size_t count;
+	size_t dropped;              /* out */
+} store_analytics_add_t;
+
+/* A page of queryDnsAnalytics: volumes summed over the groupings, within one account. */
+typedef struct store_analytics_query {
+	const char *start_date;      /* inclusive, "YYYY-MM-DD" */
+	const char *end_date;        /* inclusive */
+	bool by_zone;                /* group by zone name */
+	bool by_date;                /* group by date */
+	const store_filter_t *filter;/* role limit (grant_user_id, grant_kind), or NULL */
+	/* sort fields "zone_name", "date", "volume"; ungrouped fields are ignored; ties and
+	 * the default order: date, then zone name */
+	store_list_t page;
+} store_analytics_query_t;
+
+typedef struct store_analytics_row {
+	const char *zone_name;       /* NULL unless by_zone */
+	const char *date;            /* NULL unless by_date */
+	int64_t volume;
+} store_analytics_row_t;
 
 typedef struct store_ops {
 	const char *name;
@@ -200,6 +311,59 @@ typedef struct store_ops {
 	/* Called after every commit that changed a zone (in this process), from the
 	 * committing thread: keep it short (wake someone). One hook per store. */
 	void (*set_change_hook)(store_t *st, void (*fn)(void *ctx), void *ctx);
+
+	/* For the redirect role. The URL record that answers for host (lowercase, no
+	 * trailing dot): in the active zone that is the host's longest suffix, at the
+	 * host's name or, when that name does not exist, at the wildcard of its closest
+	 * encloser (RFC 4592). *content (arena) and *ttl get its content and TTL;
+	 * ERR_NOTFOUND when there is none. */
+	int (*url_target)(store_t *st, arena_t *a, const char *host, const char **content,
+			  uint32_t *ttl);
+	/* Secondary DNS (q_secondary.c), always within one account where one is given. */
+	int (*primary_create)(store_t *st, store_primary_t *p);
+	int (*primary_get)(store_t *st, arena_t *a, int64_t account_id, int64_t id,
+			   store_primary_t *out);
+	int (*primary_list)(store_t *st, arena_t *a, int64_t account_id, const store_list_t *q,
+			    store_primary_t **out, size_t *count, int64_t *total);
+	int (*primary_delete)(store_t *st, int64_t account_id, int64_t id);
+	/* Link (or unlink) a secondary zone of the account; ERR_INVALID when the zone is not
+	 * secondary. Linking asks the worker to refresh the zone at once. */
+	int (*primary_link)(store_t *st, int64_t account_id, int64_t primary_id, int64_t zone_id,
+			    bool is_link);
+	/* A new secondary zone (and its domain unless z->domain is NULL), no records, in one
+	 * transaction with its transfer state (catalog and catalog_id may be NULL). */
+	int (*secondary_create)(store_t *st, store_zone_new_t *z, const char *catalog,
+				const char *catalog_id);
+	/* Every secondary zone (account_id 0) or one (zone_id), with state and primaries. */
+	int (*secondary_list)(store_t *st, arena_t *a, int64_t account_id, int64_t zone_id,
+			      store_secondary_t **out, size_t *count);
+	/* false when a secondary zone must not be served (expired, or never transferred). */
+	int (*secondary_is_served)(store_t *st, int64_t zone_id, bool *is_served);
+	/* All or nothing; ERR_CONFLICT when an IXFR delta removes an RR we do not have. */
+	int (*secondary_apply)(store_t *st, const store_xfr_apply_t *x);
+	/* Record an outcome (error: for FAILED; NULL otherwise). */
+	int (*secondary_mark)(store_t *st, int64_t zone_id, store_secondary_mark_t mark,
+			      const char *error, int64_t now);
+	/* DNS analytics (q_analytics.c): see store_analytics_add_t, store_analytics_query_t.
+	 * analytics_query always answers one row when nothing is grouped (the total). */
+	int (*analytics_add)(store_t *st, store_analytics_add_t *add);
+	int (*analytics_query)(store_t *st, arena_t *a, int64_t account_id,
+			       const store_analytics_query_t *q, store_analytics_row_t **out,
+			       size_t *count, int64_t *total);
+
+	/* Zone transfers out (q_xfr.c). TSIG keys by name: create (ERR_CONFLICT when the
+	 * name is taken), get, list (by name), delete (ERR_NOTFOUND). */
+	int (*tsig_key_create)(store_t *st, store_tsig_key_t *k);
+	int (*tsig_key_get)(store_t *st, arena_t *a, const char *name, store_tsig_key_t *out);
+	int (*tsig_key_list)(store_t *st, arena_t *a, store_tsig_key_t **out, size_t *count);
+	int (*tsig_key_delete)(store_t *st, const char *name);
+	/* The newest `limit` change-log rows of one zone with their RRs (removed, added),
+	 * oldest first: the IXFR history. */
+	int (*change_history)(store_t *st, arena_t *a, int64_t zone_id, size_t limit,
+			      store_change_row_t **out, size_t *count);
+	/* Delete a zone's change-log rows but the newest `keep` (at least 1: other DNS
+	 * processes learn of the zone's last change from it). */
+	int (*change_trim)(store_t *st, int64_t zone_id, size_t keep);
 } store_ops_t;
 
 struct store {
@@ -264,6 +428,28 @@ void store_close(store_t *st);
 #define store_change_since(st, ...)            STORE_CALL(st, change_since, __VA_ARGS__)
 #define store_change_last(st, ...)             STORE_CALL(st, change_last, __VA_ARGS__)
 #define store_set_change_hook(st, ...)         STORE_CALL(st, set_change_hook, __VA_ARGS__)
+#define store_url_target(st, ...)              STORE_CALL(st, url_target, __VA_ARGS__)
+
+#define store_primary_create(st, ...)          STORE_CALL(st, primary_create, __VA_ARGS__)
+#define store_primary_get(st, ...)             STORE_CALL(st, primary_get, __VA_ARGS__)
+#define store_primary_list(st, ...)            STORE_CALL(st, primary_list, __VA_ARGS__)
+#define store_primary_delete(st, ...)          STORE_CALL(st, primary_delete, __VA_ARGS__)
+#define store_primary_link(st, ...)            STORE_CALL(st, primary_link, __VA_ARGS__)
+#define store_secondary_create(st, ...)        STORE_CALL(st, secondary_create, __VA_ARGS__)
+#define store_secondary_list(st, ...)          STORE_CALL(st, secondary_list, __VA_ARGS__)
+#define store_secondary_is_served(st, ...)     STORE_CALL(st, secondary_is_served, __VA_ARGS__)
+#define store_secondary_apply(st, ...)         STORE_CALL(st, secondary_apply, __VA_ARGS__)
+#define store_secondary_mark(st, ...)          STORE_CALL(st, secondary_mark, __VA_ARGS__)
+
+#define store_analytics_add(st, ...)           STORE_CALL(st, analytics_add, __VA_ARGS__)
+#define store_analytics_query(st, ...)         STORE_CALL(st, analytics_query, __VA_ARGS__)
+
+#define store_tsig_key_create(st, ...)         STORE_CALL(st, tsig_key_create, __VA_ARGS__)
+#define store_tsig_key_get(st, ...)            STORE_CALL(st, tsig_key_get, __VA_ARGS__)
+#define store_tsig_key_list(st, ...)           STORE_CALL(st, tsig_key_list, __VA_ARGS__)
+#define store_tsig_key_delete(st, ...)         STORE_CALL(st, tsig_key_delete, __VA_ARGS__)
+#define store_change_history(st, ...)          STORE_CALL(st, change_history, __VA_ARGS__)
+#define store_change_trim(st, ...)             STORE_CALL(st, change_trim, __VA_ARGS__)
 
 /* A zone file into a zone (import.c): see store_zone_import(). */
 typedef struct store_import {

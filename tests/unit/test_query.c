@@ -14,6 +14,7 @@
 #include <libknot/libknot.h>
 
 #include "core/err.h"
+#include "dns/alias/alias.h"
 #include "dns/query/query.h"
 #include "dns/zonedb/zonedb.h"
 
@@ -105,6 +106,41 @@ static const rr_row_t sub_example_com[] = {
 	{ NULL, NULL, 0, NULL },
 };
 
+/* ALIAS, URL and POOL (issue 5): pseudo-records beside real ones. */
+static const rr_row_t pseudo_test[] = {
+	{ "pseudo.test.", "SOA", 3600, "ns.pseudo.test. h.pseudo.test. 1 2 3 4 300" },
+	{ "pseudo.test.", "NS", 3600, "ns.example.net." },
+	{ "pseudo.test.", "MX", 3600, "10 mail.example.com." },
+	{ "pseudo.test.", "ALIAS", 60, "www.example.com" },           /* internal, TTL 60 < 300 */
+	{ "ext.pseudo.test.", "ALIAS", 600, "target.external.org" },  /* external */
+	{ "both.pseudo.test.", "A", 3600, "192.0.2.7" },               /* A wins, AAAA aliased */
+	{ "both.pseudo.test.", "ALIAS", 3600, "www.example.com." },
+	{ "chain.pseudo.test.", "ALIAS", 3600, "chain1.example.com" }, /* CNAMEs in our zones */
+	{ "loop.pseudo.test.", "ALIAS", 3600, "loop1.example.com" },
+	{ "nx.pseudo.test.", "ALIAS", 3600, "nothere.example.com" },
+	{ "deleg.pseudo.test.", "ALIAS", 3600, "host.deleg.example.com" }, /* below a cut */
+	{ "outward.pseudo.test.", "ALIAS", 3600, "outside.example.com" },  /* CNAME out */
+	{ "to-url.pseudo.test.", "ALIAS", 3600, "url.pseudo.test" },
+	{ "*.wild.pseudo.test.", "ALIAS", 3600, "www.example.com" },
+	{ "url.pseudo.test.", "URL", 1800, "https://example.com/landing" },
+	{ "url.pseudo.test.", "URL", 900, "https://example.com/other" },   /* TTL: the lowest */
+	{ "url.pseudo.test.", "TXT", 3600, "hello" },
+	{ "urla.pseudo.test.", "URL", 900, "example.com" },
+	{ "urla.pseudo.test.", "A", 3600, "192.0.2.9" },                 /* A wins */
+	{ "pool.pseudo.test.", "POOL", 120, "m1.pseudo.test" },
+	{ "pool.pseudo.test.", "POOL", 120, "m2.pseudo.test" },
+	{ "pool.pseudo.test.", "POOL", 120, "M3.Pseudo.Test." },
+	{ "pool.pseudo.test.", "TXT", 3600, "pool" },
+	{ "m1.pseudo.test.", "A", 3600, "192.0.2.31" },
+	{ "m2.pseudo.test.", "A", 3600, "192.0.2.32" },
+	{ "m3.pseudo.test.", "A", 3600, "192.0.2.33" },
+	{ "extpool.pseudo.test.", "POOL", 120, "www.example.com" },
+	{ "extpool.pseudo.test.", "POOL", 120, "www.elsewhere.org" },
+	{ "to-pool.pseudo.test.", "CNAME", 60, "pool.pseudo.test." },
+	{ "to-apex.pseudo.test.", "CNAME", 3600, "pseudo.test." },
+	{ NULL, NULL, 0, NULL },
+};
+
 static size_t encode_name(uint8_t *p, const char *name)
 {
 	assert_non_null(knot_dname_from_str(p, name, KNOT_DNAME_MAXLEN));
@@ -191,6 +227,30 @@ static void add_rr(zdb_builder_t *b, const char *owner, const char *type, uint32
 	assert_int_equal(zdb_builder_add(b, owner, code, ttl, rd, size), ERR_OK);
 }
 
+/* Like zone_rows(), with ALIAS, URL and POOL rows as pseudo-records. */
+static zdb_builder_t *zone_pseudo_rows(const char *apex, const rr_row_t *rows)
+{
+	zdb_builder_t *b = zdb_builder_new(apex, 1);
+	assert_non_null(b);
+	static const struct { const char *name; uint16_t code; } pseudo[] = {
+		{ "ALIAS", ZDB_TYPE_ALIAS }, { "URL", ZDB_TYPE_URL }, { "POOL", ZDB_TYPE_POOL },
+	};
+	for (const rr_row_t *r = rows; r->owner != NULL; r++) {
+		bool is_pseudo = false;
+		for (size_t i = 0; i < 3; i++) {
+			if (strcmp(r->type, pseudo[i].name) == 0) {
+				assert_int_equal(zdb_builder_add_pseudo(b, r->owner, pseudo[i].code,
+									r->ttl, r->rdata), ERR_OK);
+				is_pseudo = true;
+			}
+		}
+		if (!is_pseudo) {
+			add_rr(b, r->owner, r->type, r->ttl, r->rdata);
+		}
+	}
+	return b;
+}
+
 static zdb_builder_t *zone_rows(const char *apex, const rr_row_t *rows)
 {
 	zdb_builder_t *b = zdb_builder_new(apex, 1);
@@ -217,6 +277,7 @@ static const uint8_t nsid[] = "ns-test-1";
 
 static struct {
 	zdb_t *db;
+	alias_t *alias;
 	query_conf_t conf;
 	query_worker_t *w;
 	struct sockaddr_in client;
@@ -255,11 +316,16 @@ static int group_setup(void **state)
 	publish(F.db, b);
 	publish(F.db, zone_rows("example.net", example_net));
 	publish(F.db, zone_rows("sub.example.com", sub_example_com));
+	publish(F.db, zone_pseudo_rows("pseudo.test", pseudo_test));
+	char err[128];
+	alias_conf_t ac = { .redirect = "192.0.2.100, 2001:db8::100" };
+	assert_int_equal(alias_new(&F.alias, &ac, F.db, err, sizeof(err)), ERR_OK);
 	F.conf = (query_conf_t){
 		.nsid = nsid, .nsid_size = sizeof(nsid) - 1,
 		.identity = "ns1.test", .version = "nameplate-test",
 		.udp_max_payload = 1232,
 		.cookie_secret = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 },
+		.alias = F.alias,
 	};
 	F.w = query_worker_new(&F.conf);
 	F.client.sin_family = AF_INET;
@@ -273,6 +339,7 @@ static int group_teardown(void **state)
 	knot_pkt_free(F.resp);
 	F.resp = NULL;
 	query_worker_free(F.w);
+	alias_free(F.alias);
 	zdb_free(F.db);
 	return 0;
 }
@@ -1099,14 +1166,48 @@ static void test_responses_and_runts_dropped(void **state)
 
 static void test_opcodes(void **state)
 {
-	static const uint8_t opcodes[] = { KNOT_OPCODE_NOTIFY, KNOT_OPCODE_UPDATE,
-					   KNOT_OPCODE_STATUS, KNOT_OPCODE_IQUERY, 6, 15 };
+	static const uint8_t opcodes[] = { KNOT_OPCODE_UPDATE, KNOT_OPCODE_STATUS,
+					   KNOT_OPCODE_IQUERY, 6, 15 };
 	for (size_t i = 0; i < sizeof(opcodes); i++) {
 		knot_pkt_t *r = ask(&(q_t){ .name = "example.com.", .type = KNOT_RRTYPE_SOA,
 					    .opcode = opcodes[i] });
 		expect(r, KNOT_RCODE_NOTIMPL, false, 0, 0, 0);
 		assert_int_equal(knot_wire_get_opcode(r->wire), opcodes[i]);
 	}
+}
+
+static int notified;
+
+/* The jobs role's part (jobs_notify): example.com. from 192.0.2.10 is ours. */
+static int on_notify(void *ctx, const knot_dname_t *zone, const struct sockaddr *from)
+{
+	const struct sockaddr_in *in = (const struct sockaddr_in *)from;
+	if (!knot_dname_is_equal(zone, (const knot_dname_t *)"\x07" "example" "\x03" "com")) {
+		return KNOT_RCODE_NOTAUTH;
+	}
+	notified++;
+	return in->sin_addr.s_addr == F.client.sin_addr.s_addr ? KNOT_RCODE_NOERROR
+							       : KNOT_RCODE_REFUSED;
+}
+
+/* RFC 1996: NOTIFY goes to the hook (REFUSED without one); AA on NOERROR. */
+static void test_notify(void **state)
+{
+	q_t q = { .name = "example.com.", .type = KNOT_RRTYPE_SOA, .opcode = KNOT_OPCODE_NOTIFY };
+	knot_pkt_t *r = ask(&q);
+	expect(r, KNOT_RCODE_REFUSED, false, 0, 0, 0);
+	assert_int_equal(knot_wire_get_opcode(r->wire), KNOT_OPCODE_NOTIFY);
+	F.conf.on_notify = on_notify;
+	r = ask(&q);
+	expect(r, KNOT_RCODE_NOERROR, true, 0, 0, 0);
+	assert_int_equal(notified, 1);
+	r = ask(&(q_t){ .name = "example.net.", .type = KNOT_RRTYPE_SOA,
+			.opcode = KNOT_OPCODE_NOTIFY });
+	expect(r, KNOT_RCODE_NOTAUTH, false, 0, 0, 0);
+	r = ask(&(q_t){ .name = "example.com.", .type = KNOT_RRTYPE_A,
+			.opcode = KNOT_OPCODE_NOTIFY });
+	expect(r, KNOT_RCODE_NOTIMPL, false, 0, 0, 0);
+	F.conf.on_notify = NULL;
 }
 
 static void test_qdcount(void **state)
@@ -1154,10 +1255,11 @@ static void test_transfers(void **state)
 	expect(r, KNOT_RCODE_NOTIMPL, false, 0, 0, 0); /* never over UDP (RFC 5936 4.2) */
 	r = ask(&(q_t){ .name = "example.com.", .type = KNOT_RRTYPE_IXFR });
 	expect(r, KNOT_RCODE_REFUSED, false, 0, 0, 0);
+	/* without a transfer context (dns/xfr: no transfer-allow), a policy refusal */
 	r = ask(&(q_t){ .name = "example.com.", .type = KNOT_RRTYPE_AXFR, .is_tcp = true });
-	expect(r, KNOT_RCODE_NOTIMPL, false, 0, 0, 0);
+	expect(r, KNOT_RCODE_REFUSED, false, 0, 0, 0);
 	r = ask(&(q_t){ .name = "example.com.", .type = KNOT_RRTYPE_IXFR, .is_tcp = true });
-	expect(r, KNOT_RCODE_NOTIMPL, false, 0, 0, 0);
+	expect(r, KNOT_RCODE_REFUSED, false, 0, 0, 0);
 }
 
 static void test_qtype_zero(void **state)
@@ -1230,6 +1332,243 @@ static void test_chaos(void **state)
 			.qclass = KNOT_CLASS_CH });
 	F.conf.version = "nameplate-test";
 	expect(r, KNOT_RCODE_REFUSED, false, 0, 0, 0);
+}
+
+/* ---- ALIAS, URL, POOL (issue 5) ------------------------------------------------------------ */
+
+static void expect_aaaa(const knot_rrset_t *rr, const char *addr)
+{
+	uint8_t want[16];
+	assert_int_equal(inet_pton(AF_INET6, addr, want), 1);
+	assert_int_equal(rr->rrs.rdata->len, 16);
+	assert_memory_equal(rr->rrs.rdata->data, want, 16);
+}
+
+static knot_pkt_t *ask_type(const char *name, uint16_t type)
+{
+	return ask(&(q_t){ .name = name, .type = type });
+}
+
+/* A cache answer for an external name, as the refresher would publish it. */
+static void cache_set(const char *name, uint16_t type, const char *addrs, uint32_t ttl)
+{
+	knot_dname_storage_t owner;
+	assert_non_null(knot_dname_from_str(owner, name, sizeof(owner)));
+	knot_dname_to_lower(owner);
+	knot_rdataset_t rrs;
+	knot_rdataset_init(&rrs);
+	char buf[256], *save = NULL;
+	snprintf(buf, sizeof(buf), "%s", addrs);
+	for (char *t = strtok_r(buf, " ", &save); t != NULL; t = strtok_r(NULL, " ", &save)) {
+		union { knot_rdata_t rd; uint8_t b[sizeof(knot_rdata_t) + 16]; } u;
+		bool is_v6 = strchr(t, ':') != NULL;
+		assert_int_equal(inet_pton(is_v6 ? AF_INET6 : AF_INET, t, u.rd.data), 1);
+		u.rd.len = is_v6 ? 16 : 4;
+		assert_int_equal(knot_rdataset_add(&rrs, &u.rd, NULL), KNOT_EOK);
+	}
+	alias_set(F.alias, owner, type, &rrs, ttl);
+	knot_rdataset_clear(&rrs, NULL);
+}
+
+static void test_alias_internal(void **state)
+{
+	/* apex flattening: the target's addresses under the apex, TTL min(ALIAS 60, A 300) */
+	knot_pkt_t *r = ask_type("Pseudo.Test.", KNOT_RRTYPE_A);
+	expect(r, KNOT_RCODE_NOERROR, true, 1, 0, 0);
+	const knot_rrset_t *a = rr_at(r, KNOT_ANSWER, 0, "Pseudo.Test.", KNOT_RRTYPE_A);
+	expect_a(a, "192.0.2.80");
+	assert_int_equal(a->ttl, 60);
+	r = ask_type("pseudo.test.", KNOT_RRTYPE_AAAA);
+	expect(r, KNOT_RCODE_NOERROR, true, 1, 0, 0);
+	expect_aaaa(rr_at(r, KNOT_ANSWER, 0, "pseudo.test.", KNOT_RRTYPE_AAAA), "2001:db8::80");
+	/* ALIAS coexists with the apex records */
+	r = ask_type("pseudo.test.", KNOT_RRTYPE_MX);
+	expect(r, KNOT_RCODE_NOERROR, true, 1, 0, 0);
+	r = ask_type("pseudo.test.", KNOT_RRTYPE_SOA);
+	expect(r, KNOT_RCODE_NOERROR, true, 1, 0, 0);
+	/* a CNAME to the apex follows into the ALIAS */
+	r = ask_type("to-apex.pseudo.test.", KNOT_RRTYPE_A);
+	expect(r, KNOT_RCODE_NOERROR, true, 2, 0, 0);
+	expect_a(rr_at(r, KNOT_ANSWER, 1, "pseudo.test.", KNOT_RRTYPE_A), "192.0.2.80");
+	/* a wildcard ALIAS expands to the name asked */
+	r = ask_type("x.wild.pseudo.test.", KNOT_RRTYPE_A);
+	expect(r, KNOT_RCODE_NOERROR, true, 1, 0, 0);
+	expect_a(rr_at(r, KNOT_ANSWER, 0, "x.wild.pseudo.test.", KNOT_RRTYPE_A), "192.0.2.80");
+}
+
+static void test_alias_nodata(void **state)
+{
+	/* other types at an ALIAS name, and ALIAS itself, are NODATA: never on the wire */
+	static const uint16_t types[] = { KNOT_RRTYPE_TXT, KNOT_RRTYPE_ANY, ZDB_TYPE_ALIAS,
+					  ZDB_TYPE_URL, ZDB_TYPE_POOL, KNOT_RRTYPE_CNAME };
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		knot_pkt_t *r = ask_type("ext.pseudo.test.", types[i]);
+		expect(r, KNOT_RCODE_NOERROR, true, 0, 1, 0);
+		expect_soa(r, "pseudo.test.", 300);
+	}
+	knot_pkt_t *r = ask_type("pseudo.test.", ZDB_TYPE_ALIAS);
+	expect(r, KNOT_RCODE_NOERROR, true, 0, 1, 0);
+	/* targets our data has no address for: NXDOMAIN, a CNAME loop */
+	r = ask_type("nx.pseudo.test.", KNOT_RRTYPE_A);
+	expect(r, KNOT_RCODE_NOERROR, true, 0, 1, 0);
+	r = ask_type("loop.pseudo.test.", KNOT_RRTYPE_A);
+	expect(r, KNOT_RCODE_NOERROR, true, 0, 1, 0);
+}
+
+static void test_alias_precedence(void **state)
+{
+	/* a real RRset of the type asked wins; the ALIAS answers the other one */
+	knot_pkt_t *r = ask_type("both.pseudo.test.", KNOT_RRTYPE_A);
+	expect(r, KNOT_RCODE_NOERROR, true, 1, 0, 0);
+	const knot_rrset_t *a = rr_at(r, KNOT_ANSWER, 0, "both.pseudo.test.", KNOT_RRTYPE_A);
+	expect_a(a, "192.0.2.7");
+	assert_int_equal(a->ttl, 3600);
+	r = ask_type("both.pseudo.test.", KNOT_RRTYPE_AAAA);
+	expect(r, KNOT_RCODE_NOERROR, true, 1, 0, 0);
+	a = rr_at(r, KNOT_ANSWER, 0, "both.pseudo.test.", KNOT_RRTYPE_AAAA);
+	expect_aaaa(a, "2001:db8::80");
+	assert_int_equal(a->ttl, 300);
+	/* the same for URL */
+	r = ask_type("urla.pseudo.test.", KNOT_RRTYPE_A);
+	expect(r, KNOT_RCODE_NOERROR, true, 1, 0, 0);
+	expect_a(rr_at(r, KNOT_ANSWER, 0, "urla.pseudo.test.", KNOT_RRTYPE_A), "192.0.2.9");
+	r = ask_type("urla.pseudo.test.", KNOT_RRTYPE_AAAA);
+	expect(r, KNOT_RCODE_NOERROR, true, 1, 0, 0);
+	expect_aaaa(rr_at(r, KNOT_ANSWER, 0, "urla.pseudo.test.", KNOT_RRTYPE_AAAA),
+		    "2001:db8::100");
+}
+
+static void test_alias_chain(void **state)
+{
+	/* CNAMEs inside our zones are followed; the TTL is the lowest on the way */
+	knot_pkt_t *r = ask_type("chain.pseudo.test.", KNOT_RRTYPE_A);
+	expect(r, KNOT_RCODE_NOERROR, true, 1, 0, 0);
+	const knot_rrset_t *a = rr_at(r, KNOT_ANSWER, 0, "chain.pseudo.test.", KNOT_RRTYPE_A);
+	expect_a(a, "192.0.2.80");
+	assert_int_equal(a->ttl, 300);
+	/* an ALIAS to a URL name answers the redirector's addresses */
+	r = ask_type("to-url.pseudo.test.", KNOT_RRTYPE_A);
+	expect(r, KNOT_RCODE_NOERROR, true, 1, 0, 0);
+	a = rr_at(r, KNOT_ANSWER, 0, "to-url.pseudo.test.", KNOT_RRTYPE_A);
+	expect_a(a, "192.0.2.100");
+	assert_int_equal(a->ttl, 900);
+}
+
+static void test_alias_external(void **state)
+{
+	/* not resolved yet (no resolver in this test): NODATA */
+	knot_pkt_t *r = ask_type("ext.pseudo.test.", KNOT_RRTYPE_A);
+	expect(r, KNOT_RCODE_NOERROR, true, 0, 1, 0);
+	cache_set("Target.External.Org.", KNOT_RRTYPE_A, "203.0.113.5 203.0.113.6", 120);
+	r = ask_type("ext.pseudo.test.", KNOT_RRTYPE_A);
+	expect(r, KNOT_RCODE_NOERROR, true, 2, 0, 0);
+	const knot_rrset_t *a = rr_at(r, KNOT_ANSWER, 0, "ext.pseudo.test.", KNOT_RRTYPE_A);
+	assert_true(a->ttl <= 120 && a->ttl >= 118); /* counts down from the upstream's */
+	/* the ALIAS TTL caps the upstream's */
+	cache_set("target.external.org.", KNOT_RRTYPE_A, "203.0.113.7", 100000);
+	r = ask_type("ext.pseudo.test.", KNOT_RRTYPE_A);
+	expect(r, KNOT_RCODE_NOERROR, true, 1, 0, 0);
+	a = rr_at(r, KNOT_ANSWER, 0, "ext.pseudo.test.", KNOT_RRTYPE_A);
+	expect_a(a, "203.0.113.7"); /* a new answer is seen at once */
+	assert_int_equal(a->ttl, 600);
+	/* no AAAA upstream: NODATA */
+	cache_set("target.external.org.", KNOT_RRTYPE_AAAA, "", 300);
+	r = ask_type("ext.pseudo.test.", KNOT_RRTYPE_AAAA);
+	expect(r, KNOT_RCODE_NOERROR, true, 0, 1, 0);
+	/* a target below a zone cut of ours is external too */
+	r = ask_type("deleg.pseudo.test.", KNOT_RRTYPE_A);
+	expect(r, KNOT_RCODE_NOERROR, true, 0, 1, 0);
+	cache_set("host.deleg.example.com.", KNOT_RRTYPE_A, "198.51.100.9", 30);
+	r = ask_type("deleg.pseudo.test.", KNOT_RRTYPE_A);
+	expect(r, KNOT_RCODE_NOERROR, true, 1, 0, 0);
+	expect_a(rr_at(r, KNOT_ANSWER, 0, "deleg.pseudo.test.", KNOT_RRTYPE_A), "198.51.100.9");
+	/* and so is the name where a CNAME of ours leads out */
+	cache_set("www.elsewhere.org.", KNOT_RRTYPE_AAAA, "2001:db8:e::1", 50);
+	r = ask_type("outward.pseudo.test.", KNOT_RRTYPE_AAAA);
+	expect(r, KNOT_RCODE_NOERROR, true, 1, 0, 0);
+	a = rr_at(r, KNOT_ANSWER, 0, "outward.pseudo.test.", KNOT_RRTYPE_AAAA);
+	expect_aaaa(a, "2001:db8:e::1");
+	assert_true(a->ttl <= 50);
+}
+
+static void test_url(void **state)
+{
+	knot_pkt_t *r = ask_type("url.pseudo.test.", KNOT_RRTYPE_A);
+	expect(r, KNOT_RCODE_NOERROR, true, 1, 0, 0);
+	const knot_rrset_t *a = rr_at(r, KNOT_ANSWER, 0, "url.pseudo.test.", KNOT_RRTYPE_A);
+	expect_a(a, "192.0.2.100");
+	assert_int_equal(a->ttl, 900); /* the lowest of the URL records' TTLs */
+	r = ask_type("url.pseudo.test.", KNOT_RRTYPE_AAAA);
+	expect(r, KNOT_RCODE_NOERROR, true, 1, 0, 0);
+	expect_aaaa(rr_at(r, KNOT_ANSWER, 0, "url.pseudo.test.", KNOT_RRTYPE_AAAA),
+		    "2001:db8::100");
+	r = ask_type("url.pseudo.test.", KNOT_RRTYPE_TXT);
+	expect(r, KNOT_RCODE_NOERROR, true, 1, 0, 0);
+	r = ask_type("url.pseudo.test.", KNOT_RRTYPE_MX);
+	expect(r, KNOT_RCODE_NOERROR, true, 0, 1, 0);
+	/* no redirector of a family: NODATA for it */
+	F.conf.alias = NULL;
+	r = ask_type("url.pseudo.test.", KNOT_RRTYPE_A);
+	F.conf.alias = F.alias;
+	expect(r, KNOT_RCODE_NOERROR, true, 0, 1, 0);
+}
+
+/* The member a POOL answer named (1..3 for m1..m3), or 0. */
+static int pool_member(const knot_pkt_t *r, uint16_t index)
+{
+	const knot_rrset_t *cn = rr_at(r, KNOT_ANSWER, index, "pool.pseudo.test.",
+				       KNOT_RRTYPE_CNAME);
+	assert_int_equal(cn->ttl, 120);
+	for (int m = 1; m <= 3; m++) {
+		char name[32];
+		snprintf(name, sizeof(name), "m%d.pseudo.test.", m);
+		if (same_name(knot_cname_name(cn->rrs.rdata), name)) {
+			return m;
+		}
+	}
+	return 0;
+}
+
+static void test_pool(void **state)
+{
+	knot_pkt_t *r = ask_type("pool.pseudo.test.", KNOT_RRTYPE_CNAME);
+	expect(r, KNOT_RCODE_NOERROR, true, 1, 0, 0);
+	assert_true(pool_member(r, 0) > 0);
+	/* an address query follows the CNAME as any chain */
+	r = ask_type("pool.pseudo.test.", KNOT_RRTYPE_A);
+	expect(r, KNOT_RCODE_NOERROR, true, 2, 0, 0);
+	int m = pool_member(r, 0);
+	char owner[32], addr[32];
+	snprintf(owner, sizeof(owner), "m%d.pseudo.test.", m);
+	snprintf(addr, sizeof(addr), "192.0.2.3%d", m);
+	expect_a(rr_at(r, KNOT_ANSWER, 1, owner, KNOT_RRTYPE_A), addr);
+	r = ask_type("pool.pseudo.test.", KNOT_RRTYPE_AAAA);
+	expect(r, KNOT_RCODE_NOERROR, true, 1, 1, 0); /* the CNAME; the member's NODATA */
+	/* other types: the name's own data */
+	r = ask_type("pool.pseudo.test.", KNOT_RRTYPE_TXT);
+	expect(r, KNOT_RCODE_NOERROR, true, 1, 0, 0);
+	r = ask_type("pool.pseudo.test.", KNOT_RRTYPE_MX);
+	expect(r, KNOT_RCODE_NOERROR, true, 0, 1, 0);
+	/* a CNAME to the pool */
+	r = ask_type("to-pool.pseudo.test.", KNOT_RRTYPE_A);
+	expect(r, KNOT_RCODE_NOERROR, true, 3, 0, 0);
+	assert_true(pool_member(r, 1) > 0);
+}
+
+static void test_pool_distribution(void **state)
+{
+	/* evenly over many queries: 3000 picks of 3, each within 1000 +- 20% */
+	int seen[4] = { 0 };
+	for (int i = 0; i < 3000; i++) {
+		knot_pkt_t *r = ask_type("pool.pseudo.test.", KNOT_RRTYPE_CNAME);
+		seen[pool_member(r, 0)]++;
+	}
+	assert_int_equal(seen[0], 0);
+	for (int m = 1; m <= 3; m++) {
+		if (seen[m] < 800 || seen[m] > 1200) {
+			fail_msg("member %d picked %d times of 3000", m, seen[m]);
+		}
+	}
 }
 
 /* ---- memory ------------------------------------------------------------------------------- */
@@ -1324,12 +1663,21 @@ int main(void)
 		cmocka_unit_test(test_cookie_malformed),
 		cmocka_unit_test(test_responses_and_runts_dropped),
 		cmocka_unit_test(test_opcodes),
+		cmocka_unit_test(test_notify),
 		cmocka_unit_test(test_qdcount),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_transfers),
 		cmocka_unit_test(test_qtype_zero),
 		cmocka_unit_test(test_tsig_unknown_key),
 		cmocka_unit_test(test_chaos),
+		cmocka_unit_test(test_alias_internal),
+		cmocka_unit_test(test_alias_nodata),
+		cmocka_unit_test(test_alias_precedence),
+		cmocka_unit_test(test_alias_chain),
+		cmocka_unit_test(test_alias_external),
+		cmocka_unit_test(test_url),
+		cmocka_unit_test(test_pool),
+		cmocka_unit_test(test_pool_distribution),
 		cmocka_unit_test(test_largest_message),
 		cmocka_unit_test(test_many_queries_reuse_memory),
 	};

@@ -10,6 +10,8 @@
 #include "api/api_internal.h"
 #include "core/err.h"
 #include "core/json.h"
+#include "core/log.h"
+#include "dns/client/client.h"
 #include "model/plan.h"
 
 #define BATCH_MAX 1000 /* operations in one batch request */
@@ -359,6 +361,36 @@ static int records_batch(api_req_t *req, api_reply_t *rep)
 	return ERR_OK;
 }
 
+/* GET /v2/:account/zones/:zone/records/:record/distribution: does every name server
+ * serve the record? As zones_distribution() (zones.c), blocking included; which answer
+ * counts, pseudo-records included, is dns_check_record()'s rule (dns/client/client.h). */
+static int records_distribution(api_req_t *req, api_reply_t *rep)
+{
+	zone_t zone;
+	record_t r;
+	dns_check_t chk = { 0 };
+	int ret = api_zone_load(req, &zone);
+	if (ret == ERR_OK) {
+		ret = api_record_load(req, &zone, &r);
+	}
+	if (ret != ERR_OK) {
+		return ret;
+	}
+	ret = dns_check_record(req->arena, req->ctx->conf, &zone, &r, &chk);
+	if (chk.reason != NULL) {
+		log_msg(ret == ERR_OK ? LOG_DEBUG : ret == ERR_TIMEOUT ? LOG_INFO : LOG_ERR,
+			"req %s, zone %s, record %lld, distribution check (%s%s%s)",
+			req->request_id, zone.name, (long long)r.id,
+			chk.culprit ? chk.culprit->text : "", chk.culprit ? ": " : "", chk.reason);
+	}
+	if (ret == ERR_TIMEOUT) {
+		req->message = "Could not query zone, connection timed out";
+	} else if (ret == ERR_OK) {
+		reply_data(rep, 200, json_pack("{s:b}", "distributed", chk.is_distributed));
+	}
+	return ret;
+}
+
 static const api_route_t routes[] = {
 	{ HTTP_GET, "/v2/:account/zones/:zone/records", records_list, "zones", SCOPE_READ, 0 },
 	{ HTTP_POST, "/v2/:account/zones/:zone/records", records_create, "zones", SCOPE_WRITE,
@@ -370,5 +402,7 @@ static const api_route_t routes[] = {
 	  SCOPE_WRITE, API_RECORDS },
 	{ HTTP_POST, "/v2/:account/zones/:zone/batch", records_batch, "zones", SCOPE_WRITE,
 	  API_RECORDS },
+	{ HTTP_GET, "/v2/:account/zones/:zone/records/:record/distribution", records_distribution,
+	  "zones", SCOPE_READ, 0 },
 };
 API_RESOURCE(records, routes);

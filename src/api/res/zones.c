@@ -6,7 +6,9 @@
 #include "api/api_internal.h"
 #include "core/err.h"
 #include "core/json.h"
+#include "core/log.h"
 #include "core/sbuf.h"
+#include "dns/client/client.h"
 
 static const char *const sort_fields[] = { "id", "name", NULL };
 
@@ -167,6 +169,11 @@ static int zones_ns_records(api_req_t *req, api_reply_t *rep)
 	if (ret != ERR_OK) {
 		return ret;
 	}
+	if (z.is_secondary) {
+		req->message = arena_printf(req->arena, "The zone %s is a secondary zone: its NS "
+							"records come from its primary", z.name);
+		return ERR_INVALID;
+	}
 	if (json_array_size(json_object_get(req->json, "ns_set_ids")) > 0) {
 		req->message = arena_printf(req->arena, "Name server sets feature is not enabled for "
 							"the account %s", req->account.email);
@@ -244,6 +251,34 @@ static int zones_deactivate(api_req_t *req, api_reply_t *rep)
 	return set_active(req, rep, false);
 }
 
+/* GET /v2/:account/zones/:zone/distribution: does every name server of the deployment
+ * (name-server-addresses) serve the zone's current serial? dns_check_zone() sends real
+ * queries and blocks this API thread for up to distribution-timeout-ms: handlers run
+ * synchronously on libmicrohttpd's thread pool, so a check ties up one thread meanwhile,
+ * which is acceptable for a call clients make after a change. No answer from some
+ * server: 504 with DNSimple's message (fixtures checkZoneDistribution/error.http). */
+static int zones_distribution(api_req_t *req, api_reply_t *rep)
+{
+	zone_t z;
+	dns_check_t chk = { 0 };
+	int ret = api_zone_load(req, &z);
+	if (ret != ERR_OK) {
+		return ret;
+	}
+	ret = dns_check_zone(req->arena, req->ctx->conf, &z, &chk);
+	if (chk.reason != NULL) {
+		log_msg(ret == ERR_OK ? LOG_DEBUG : ret == ERR_TIMEOUT ? LOG_INFO : LOG_ERR,
+			"req %s, zone %s, distribution check (%s%s%s)", req->request_id, z.name,
+			chk.culprit ? chk.culprit->text : "", chk.culprit ? ": " : "", chk.reason);
+	}
+	if (ret == ERR_TIMEOUT) {
+		req->message = "Could not query zone, connection timed out";
+	} else if (ret == ERR_OK) {
+		reply_data(rep, 200, json_pack("{s:b}", "distributed", chk.is_distributed));
+	}
+	return ret;
+}
+
 static const api_route_t routes[] = {
 	{ HTTP_GET, "/v2/:account/zones", zones_list, "zones", SCOPE_READ, 0 },
 	{ HTTP_POST, "/v2/:account/zones", zones_create, "zones", SCOPE_WRITE, 0 },
@@ -257,5 +292,7 @@ static const api_route_t routes[] = {
 	{ HTTP_PUT, "/v2/:account/zones/:zone/activation", zones_activate, "zones", SCOPE_WRITE, 0 },
 	{ HTTP_DELETE, "/v2/:account/zones/:zone/activation", zones_deactivate, "zones",
 	  SCOPE_WRITE, 0 },
+	{ HTTP_GET, "/v2/:account/zones/:zone/distribution", zones_distribution, "zones",
+	  SCOPE_READ, 0 },
 };
 API_RESOURCE(zones, routes);

@@ -14,6 +14,7 @@
 
 #include "core/conf.h"
 #include "dns/query/query.h"
+#include "dns/stats/stats.h"
 #include "dns/zonedb/zonedb.h"
 
 #define DNS_NSID_MAX 128 /* longest NSID payload we accept from the settings */
@@ -28,6 +29,7 @@ typedef struct dns_server_conf {
 	unsigned tcp_idle_timeout; /* seconds; 0 = 10 (RFC 7766 6.2.3) */
 	unsigned tcp_max_clients;  /* open TCP connections in all; 0 = 1000 */
 	query_conf_t query;        /* for every worker's query_worker_new() */
+	stats_t *stats;            /* per-zone query counters (borrowed); NULL = not counted */
 	uint8_t nsid_buf[DNS_NSID_MAX]; /* storage dns_server_conf_init() points query.nsid to */
 } dns_server_conf_t;
 

@@ -36,6 +36,7 @@ typedef struct io_worker {
 
 struct dns_server {
 	zdb_t *db;                /* borrowed */
+	stats_t *stats;           /* borrowed; each worker counts into a table of its own */
 	query_conf_t qconf;       /* pointers into the copies below */
 	uint8_t nsid[DNS_NSID_MAX];
 	char *identity, *version; /* xstrdup'ed; NULL = off */

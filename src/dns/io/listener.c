@@ -446,8 +446,9 @@ static int workers_start(dns_server_t *s, io_worker_t *ws, void *(*run)(void *),
 			return ERR_IO;
 		}
 		ws[i].is_started = true;
-		char name[16];
+		char name[32];
 		snprintf(name, sizeof(name), "dns-%s-%u", kind, i);
+		name[15] = '\0'; /* the kernel keeps 15 characters */
 		pthread_setname_np(ws[i].thread, name);
 	}
 	return ERR_OK;
@@ -542,6 +543,7 @@ int dns_server_start(dns_server_t **out, const dns_server_conf_t *conf, zdb_t *d
 	}
 	dns_server_t *s = xcalloc(1, sizeof(*s));
 	s->db = db;
+	s->stats = conf->stats;
 	s->addrs = addrs;
 	s->addr_count = addr_count;
 	copy_conf(s, conf);

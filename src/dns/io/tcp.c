@@ -13,6 +13,12 @@
  * (as Knot's TCP workers do). A connection keeps a small inline input buffer; only a
  * message bigger than that, or an answer the kernel could not take at once, costs a
  * heap allocation, and closed connections are kept for reuse.
+ * A zone transfer (AXFR/IXFR, dns/xfr) answers one query with many messages: the query
+ * layer builds the first and hands over the rest (xfr_out_t), which the connection then
+ * holds. While it does, the connection waits for EPOLLOUT instead of input, and each
+ * time the socket is writable the next messages are built into the stage and sent, at
+ * most TCP_XFR_BURST per round so that other connections of the worker get their turn;
+ * queries behind the transfer are answered after its last message.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -34,6 +40,7 @@
 #define TCP_EVENTS 64
 #define TCP_ACCEPT_BATCH 32
 #define TCP_LOG_EVERY_MS 10000
+#define TCP_XFR_BURST 8                      /* transfer messages per connection per round */
 
 typedef struct tcp_conn tcp_conn_t;
 
@@ -48,6 +55,7 @@ struct tcp_conn {
 	size_t in_size, in_cap;
 	uint8_t *out;             /* answer bytes the kernel has not taken yet; heap */
 	size_t out_size, out_done;
+	xfr_out_t *xfr;           /* the rest of a zone transfer being sent, or NULL */
 	uint8_t inline_in[TCP_INLINE];
 };
 
@@ -55,6 +63,7 @@ typedef struct tcp_state {
 	io_worker_t *w;
 	dns_server_t *s;
 	zdb_reader_t *reader;
+	stats_worker_t *stats;    /* this worker's zone counters (NULL = off) */
 	int64_t now;
 	tcp_conn_t *head, *tail;  /* open connections, least recently active first */
 	tcp_conn_t *free_list;
@@ -114,6 +123,8 @@ static void conn_close(tcp_state_t *t, tcp_conn_t *c)
 	}
 	free(c->out);
 	c->out = NULL;
+	xfr_out_free(c->xfr); /* a transfer cut short is logged there */
+	c->xfr = NULL;
 	list_unlink(t, c);
 	c->next = t->closed;
 	t->closed = c;
@@ -137,6 +148,7 @@ static tcp_conn_t *conn_get(tcp_state_t *t)
 	c->in_cap = sizeof(c->inline_in);
 	c->out = NULL;
 	c->out_size = c->out_done = 0;
+	c->xfr = NULL;
 	return c;
 }
 
@@ -153,7 +165,7 @@ static void log_limited(tcp_state_t *t, const char *what, int err)
 static bool conn_update(tcp_state_t *t, tcp_conn_t *c)
 {
 	uint32_t want = EPOLLIN;
-	if (c->out != NULL) {
+	if (c->out != NULL || c->xfr != NULL) {
 		want = EPOLLOUT;
 	} else if (c->is_eof) {
 		conn_close(t, c);
@@ -212,6 +224,33 @@ static void answer(tcp_state_t *t, tcp_conn_t *c, const uint8_t *msg, size_t siz
 	out[1] = (uint8_t)n;
 	t->stage_used += 2 + n;
 	t->w->queries++;
+	stats_count(t->stats, query_worker_last_zone(t->w->qw));
+	c->xfr = query_worker_take_xfr(t->w->qw); /* NULL but for a transfer's first message */
+}
+
+/* The next message of the connection's transfer into the stage. Returns 1 to go on, 0
+ * when the answers wait for the socket, -1 when the connection was closed. */
+static int xfr_step(tcp_state_t *t, tcp_conn_t *c)
+{
+	if (t->stage_used + 2 + TCP_MSG_MAX > TCP_STAGE) {
+		if (!conn_flush(t, c)) {
+			return -1;
+		}
+		if (c->out != NULL) {
+			return 0;
+		}
+	}
+	uint8_t *out = t->stage + t->stage_used;
+	size_t n = xfr_out_next(c->xfr, out + 2, TCP_MSG_MAX);
+	if (n == 0) {
+		xfr_out_free(c->xfr); /* complete (or failed: logged) */
+		c->xfr = NULL;
+		return 1;
+	}
+	out[0] = (uint8_t)(n >> 8);
+	out[1] = (uint8_t)n;
+	t->stage_used += 2 + n;
+	return 1;
 }
 
 /* Answer every complete message in the input, unless answers are still waiting. */
@@ -219,7 +258,19 @@ static void conn_serve(tcp_state_t *t, tcp_conn_t *c)
 {
 	size_t off = 0;
 	t->stage_used = 0;
-	while (c->out == NULL && c->in_size - off >= 2) {
+	unsigned burst = TCP_XFR_BURST;
+	while (c->out == NULL && (c->xfr != NULL || c->in_size - off >= 2)) {
+		if (c->xfr != NULL) {
+			int step = burst > 0 ? xfr_step(t, c) : 0;
+			if (step < 0) {
+				return;
+			}
+			if (step == 0) {
+				break; /* the rest when the socket is writable again */
+			}
+			burst--;
+			continue;
+		}
 		size_t len = (size_t)c->in[off] << 8 | c->in[off + 1];
 		if (c->in_size - off - 2 < len) {
 			break;
@@ -275,6 +326,10 @@ static void on_readable(tcp_state_t *t, tcp_conn_t *c)
 
 static void on_writable(tcp_state_t *t, tcp_conn_t *c)
 {
+	if (c->out == NULL) {
+		conn_serve(t, c); /* a transfer's next messages */
+		return;
+	}
 	ssize_t n = send(c->fd, c->out + c->out_done, c->out_size - c->out_done,
 			 MSG_NOSIGNAL | MSG_DONTWAIT);
 	if (n < 0) {
@@ -402,6 +457,7 @@ void *tcp_worker_run(void *arg)
 	io_worker_t *w = arg;
 	tcp_state_t t = { .w = w, .s = w->srv, .stage = xmalloc(TCP_STAGE) };
 	t.reader = zdb_reader_register(t.s->db);
+	t.stats = stats_worker_add(t.s->stats);
 	t.now = time_mono_ms();
 	struct epoll_event evs[TCP_EVENTS];
 	while (!atomic_load_explicit(&t.s->is_stopping, memory_order_relaxed)) {

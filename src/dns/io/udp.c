@@ -40,6 +40,7 @@ typedef struct udp_batch {
 	uint8_t *in;      /* UDP_BATCH * UDP_RX_SIZE */
 	uint8_t *out;     /* UDP_BATCH * out_size */
 	size_t out_size;  /* our EDNS payload size: no answer is bigger */
+	stats_worker_t *stats; /* this worker's zone counters (NULL = off) */
 } udp_batch_t;
 
 /* Ready slot i for the next recvmmsg(). Control space is offered on every socket: only
@@ -152,6 +153,7 @@ static bool serve_batch(io_worker_t *w, udp_batch_t *b, int fd)
 					   b->out_size);
 		if (size > 0) {
 			tx_set(b, k++, i, size);
+			stats_count(b->stats, query_worker_last_zone(w->qw));
 		}
 	}
 	send_all(w, fd, b->tx, k);
@@ -167,6 +169,7 @@ void *udp_worker_run(void *arg)
 	io_worker_t *w = arg;
 	dns_server_t *s = w->srv;
 	udp_batch_t *b = batch_new(s->qconf.udp_max_payload);
+	b->stats = stats_worker_add(s->stats);
 	zdb_reader_t *r = zdb_reader_register(s->db);
 	struct epoll_event evs[IO_MAX_ADDRS + 1];
 	while (!atomic_load_explicit(&s->is_stopping, memory_order_relaxed)) {

@@ -13,6 +13,15 @@
  * the client's case survives (0x20). Additional A/AAAA come last, from the zone of the
  * RRset that names them, as Knot's glue: mandatory for in-domain glue of a referral
  * (truncate if it does not fit), optional otherwise.
+ *
+ * ALIAS, URL and POOL (issue 5) live beside a node's RRsets (zdb_pseudo_t) and only
+ * answer what the node's own RRsets do not: a real RRset of the asked type wins, then
+ * POOL (a CNAME to one member, picked per query with the worker's PRNG, for CNAME, A and
+ * AAAA queries; the chain then goes on as for any CNAME), then ALIAS (A/AAAA: the
+ * target's addresses, TTL min(ALIAS, target), from our zones or the ALIAS cache), then
+ * URL (A/AAAA: the redirector's addresses, the URL record's TTL). Any other type at such
+ * a name is NODATA. Nothing here allocates: the synthesized RRsets point into the zone or
+ * into the cache's answers, which stay valid until the worker's quiescent point.
  */
 #include <assert.h>
 #include <string.h>
@@ -115,6 +124,61 @@ static state_t follow_cname(query_ctx_t *qc, step_t *step, const zdb_node_t *nod
 	return step->next != NULL ? ST_FOLLOW : ST_FAIL;
 }
 
+/* POOL: a CNAME from the name to one member, evenly over many queries. */
+static state_t follow_pool(query_ctx_t *qc, step_t *step, const zdb_node_t *node)
+{
+	const zdb_pseudo_t *ps = node->pseudo;
+	uint32_t pick = (uint32_t)(((uint64_t)query_rand(qc->rng) * ps->pool_count) >> 32);
+	const knot_rdata_t *member = ps->pool[pick];
+	knot_rrset_t cname;
+	knot_rrset_init(&cname, (knot_dname_t *)step->sname, KNOT_RRTYPE_CNAME, KNOT_CLASS_IN,
+			ps->pool_ttl);
+	cname.rrs.count = 1;
+	cname.rrs.size = (uint32_t)knot_rdata_size(member->len);
+	cname.rrs.rdata = (knot_rdata_t *)member;
+	uint16_t before = qc->ans->rrset_count;
+	int ret = put_answer_rr(qc, step, &cname, KNOT_PF_CHECKDUP);
+	if (ret != KNOT_EOK) {
+		return put_state(ret);
+	}
+	if (qc->ans->rrset_count == before || qc->qtype == KNOT_RRTYPE_CNAME) {
+		return ST_HIT; /* a loop, or the CNAME was the question */
+	}
+	step->next = member->data; /* lowercase: the builder lowers */
+	return ST_FOLLOW;
+}
+
+/* POOL answers CNAME queries, and A/AAAA queries the node has no RRset for. */
+static bool is_pool_answer(const zdb_node_t *node, uint16_t qtype)
+{
+	if (qtype == KNOT_RRTYPE_CNAME) {
+		return true;
+	}
+	return (qtype == KNOT_RRTYPE_A || qtype == KNOT_RRTYPE_AAAA) &&
+	       zdb_node_rrset(node, qtype) == NULL;
+}
+
+/* ALIAS, else URL: A/AAAA at a name without such an RRset. */
+static state_t put_pseudo_address(query_ctx_t *qc, step_t *step, const zdb_node_t *node)
+{
+	const zdb_pseudo_t *ps = node->pseudo;
+	const knot_rrset_t *rr = NULL;
+	uint32_t ttl = 0;
+	if (node->flags & ZDB_NODE_ALIAS) {
+		ttl = ps->alias_ttl;
+		rr = alias_resolve(qc->conf->alias, qc->db, ps->alias, qc->qtype, &ttl);
+	} else {
+		ttl = ps->url_ttl;
+		rr = alias_redirect(qc->conf->alias, qc->qtype);
+	}
+	if (rr == NULL) {
+		return ST_NODATA;
+	}
+	knot_rrset_t copy = *rr;
+	copy.ttl = ttl;
+	return put_state(put_answer_rr(qc, step, &copy, 0));
+}
+
 /* The name exists at node (or node is the wildcard that stands for it). */
 static state_t name_found(query_ctx_t *qc, step_t *step, const zdb_node_t *node)
 {
@@ -130,11 +194,18 @@ static state_t name_found(query_ctx_t *qc, step_t *step, const zdb_node_t *node)
 	    qtype != KNOT_RRTYPE_ANY && qtype != KNOT_RRTYPE_RRSIG && qtype != KNOT_RRTYPE_NSEC) {
 		return follow_cname(qc, step, node);
 	}
+	if ((node->flags & ZDB_NODE_POOL) && is_pool_answer(node, qtype)) {
+		return follow_pool(qc, step, node);
+	}
 	if (qtype == KNOT_RRTYPE_ANY) {
 		return put_any(qc, step, node);
 	}
 	const knot_rrset_t *rr = zdb_node_rrset(node, qtype);
 	if (rr == NULL) {
+		if ((node->flags & (ZDB_NODE_ALIAS | ZDB_NODE_URL)) &&
+		    (qtype == KNOT_RRTYPE_A || qtype == KNOT_RRTYPE_AAAA)) {
+			return put_pseudo_address(qc, step, node);
+		}
 		return ST_NODATA;
 	}
 	return put_state(put_answer_rr(qc, step, rr, 0));

@@ -12,10 +12,12 @@
  * bytes).
  */
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "core/mem.h"
 #include "dns/query/query_internal.h"
+#include "dns/xfr/xfr.h"
 
 /* Enough for the parse of any 64 KiB message: at most 5957 RRs (11 bytes each) with
  * their descriptors (76 bytes each) and rdata copies, plus the answer's own arrays. */
@@ -35,6 +37,9 @@ struct query_worker {
 	qarena_t arena;
 	knot_mm_t mm;
 	const zdb_zone_t *last_zone; /* the zone of the last answer, for the caller's counters */
+	uint64_t rng;                /* query_rand() state, never 0 */
+	xfr_tsig_t tsig;             /* the last query's TSIG state (written only for signed ones) */
+	xfr_out_t *pending;          /* the rest of the last TCP transfer (query_worker_take_xfr) */
 };
 
 /* The response-side state that outlives the individual checks. */
@@ -42,7 +47,8 @@ typedef struct response {
 	knot_rrset_t opt;     /* our OPT RR; opt.owner == NULL when the answer has none */
 	bool is_cleared;      /* drop the sections: truncation or SERVFAIL */
 	bool is_truncated;    /* set TC */
-	bool has_tsig_error;  /* the query had a TSIG we cannot verify (no keys yet) */
+	bool has_tsig_error;  /* answer with an unsigned TSIG RR holding the error (RFC 8945
+			       * 5.2: BADKEY, BADSIG) */
 } response_t;
 
 static void *on_alloc(void *ctx, size_t size)
@@ -59,6 +65,10 @@ query_worker_t *query_worker_new(const query_conf_t *conf)
 	w->mm.ctx = &w->arena;
 	w->mm.alloc = on_alloc;
 	w->mm.free = NULL; /* the arena is emptied per query */
+	if (getrandom(&w->rng, sizeof(w->rng), 0) != (ssize_t)sizeof(w->rng)) {
+		w->rng = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)w;
+	}
+	w->rng |= 1; /* xorshift's one forbidden state is 0 */
 	return w;
 }
 
@@ -67,6 +77,7 @@ void query_worker_free(query_worker_t *w)
 	if (w == NULL) {
 		return;
 	}
+	xfr_out_free(w->pending);
 	free(w->arena.base);
 	free(w);
 }
@@ -180,8 +191,9 @@ static int edns_check(query_ctx_t *qc, response_t *r, const struct sockaddr *cli
 	return put_nsid(qc, r);
 }
 
-/* Bytes of the unsigned TSIG RR with error BADKEY that answers a query signed with a key
- * we do not have (RFC 8945 5.2.2): owner, fixed fields, algorithm and 16 bytes of rdata. */
+/* Bytes of the unsigned TSIG RR with an error (BADKEY: a key we do not have, RFC 8945
+ * 5.2.2; BADSIG: a MAC that does not verify, 5.2.1): owner, fixed fields, algorithm and
+ * 16 bytes of rdata. */
 static size_t tsig_error_size(const knot_rrset_t *tsig)
 {
 	return knot_dname_size(tsig->owner) + 10 +
@@ -189,7 +201,7 @@ static size_t tsig_error_size(const knot_rrset_t *tsig)
 }
 
 /* Write that TSIG RR at the end of the answer (the room was reserved). */
-static void put_tsig_error(knot_pkt_t *ans, const knot_rrset_t *tsig)
+static void put_tsig_error(knot_pkt_t *ans, const knot_rrset_t *tsig, uint16_t error)
 {
 	uint8_t *p = ans->wire + ans->size;
 	const knot_dname_t *alg = knot_tsig_rdata_alg_name(tsig);
@@ -208,10 +220,45 @@ static void put_tsig_error(knot_pkt_t *ans, const knot_rrset_t *tsig)
 	knot_wire_write_u16(p + 6, knot_tsig_rdata_fudge(tsig));
 	knot_wire_write_u16(p + 8, 0); /* MAC size: unsigned */
 	knot_wire_write_u16(p + 10, knot_tsig_rdata_orig_id(tsig));
-	knot_wire_write_u16(p + 12, KNOT_RCODE_BADKEY);
+	knot_wire_write_u16(p + 12, error);
 	knot_wire_write_u16(p + 14, 0); /* other len */
 	ans->size += tsig_error_size(tsig);
 	knot_wire_add_arcount(ans->wire, 1);
+}
+
+/* RFC 8945 5.2: a signed query. Verified with one of our keys, it is answered as any
+ * other and the answer signed (finish()); else qc->rcode is NOTAUTH with the TSIG error.
+ * Returns KNOT_EOK or a KNOT_E* code (no room). */
+static int tsig_verify(query_ctx_t *qc, response_t *r)
+{
+	const knot_pkt_t *q = qc->query;
+	qc->has_tsig = true;
+	qc->rcode = xfr_tsig_verify(qc->conf->xfr, q->wire, q->size, qc->tsig, &qc->ans->mm);
+	if (qc->rcode != KNOT_RCODE_NOERROR && qc->tsig->error == KNOT_RCODE_BADTIME) {
+		/* RFC 8945 5.2.3: signed, with our time in Other Data */
+		return knot_pkt_reserve(qc->ans, (uint16_t)xfr_tsig_reserve(qc->tsig));
+	}
+	if (qc->rcode != KNOT_RCODE_NOERROR) {
+		r->has_tsig_error = qc->tsig->error != 0;
+		return r->has_tsig_error
+			       ? knot_pkt_reserve(qc->ans, (uint16_t)tsig_error_size(q->tsig_rr))
+			       : KNOT_EOK;
+	}
+	return knot_pkt_reserve(qc->ans, (uint16_t)xfr_tsig_reserve(qc->tsig));
+}
+
+/* AXFR and IXFR (dns/xfr): the checks and the first message here; over TCP the rest is
+ * handed to the caller (query_worker_take_xfr()). */
+static int transfer(query_ctx_t *qc)
+{
+	xfr_request_t req = {
+		.db = qc->db, .query = qc->query, .qname = qc->qname, .client = qc->client,
+		.is_tcp = qc->is_tcp,
+		.tsig = qc->has_tsig && qc->tsig->is_signed ? qc->tsig : NULL,
+	};
+	qc->rcode = xfr_answer(qc->conf->xfr, &req, qc->ans, &qc->xfr_more);
+	qc->is_aa = qc->rcode == KNOT_RCODE_NOERROR;
+	return KNOT_EOK;
 }
 
 /* Everything between a parsed message and the answer sections. Returns KNOT_EOK once
@@ -230,20 +277,17 @@ static int process(query_ctx_t *qc, response_t *r)
 	qc->qname = knot_pkt_qname(q);
 	qc->qtype = knot_pkt_qtype(q);
 	if (q->tsig_rr != NULL) {
-		qc->rcode = KNOT_RCODE_NOTAUTH; /* RFC 8945 5.2.2: no keys are configured */
-		r->has_tsig_error = true;
-		return knot_pkt_reserve(qc->ans, (uint16_t)tsig_error_size(q->tsig_rr));
+		int ret = tsig_verify(qc, r);
+		if (ret != KNOT_EOK || qc->rcode != KNOT_RCODE_NOERROR) {
+			return ret; /* verified, the question is answered below */
+		}
 	}
 	if (qc->qtype == 0) {
 		qc->rcode = KNOT_RCODE_NOTIMPL; /* a reserved type (RFC 6895 3.1), as Knot */
 		return KNOT_EOK;
 	}
 	if (qc->qtype == KNOT_RRTYPE_AXFR || qc->qtype == KNOT_RRTYPE_IXFR) {
-		/* Transfers are not served yet. AXFR over UDP is never (RFC 5936 4.2: NOTIMP,
-		 * as Knot); IXFR is a policy refusal until transfers exist (RFC 5936 4.2). */
-		qc->rcode = qc->qtype == KNOT_RRTYPE_AXFR || qc->is_tcp ? KNOT_RCODE_NOTIMPL
-									: KNOT_RCODE_REFUSED;
-		return KNOT_EOK;
+		return transfer(qc);
 	}
 	switch (knot_pkt_qclass(q)) {
 	case KNOT_CLASS_IN:
@@ -255,6 +299,33 @@ static int process(query_ctx_t *qc, response_t *r)
 		qc->rcode = KNOT_RCODE_REFUSED;
 		return KNOT_EOK;
 	}
+}
+
+/* RFC 1996 3.7, 4.7: a NOTIFY for one of our secondary zones. Whether it comes from one
+ * of the zone's primaries is the jobs role's to say (conf->on_notify), which then
+ * refreshes the zone; without it every NOTIFY is refused. */
+static int notify(query_ctx_t *qc, response_t *r, const struct sockaddr *from)
+{
+	const knot_pkt_t *q = qc->query;
+	if (knot_wire_get_qdcount(q->wire) != 1 || knot_pkt_qclass(q) != KNOT_CLASS_IN) {
+		qc->rcode = KNOT_RCODE_FORMERR;
+		return KNOT_EOK;
+	}
+	if (q->tsig_rr != NULL) {
+		qc->rcode = KNOT_RCODE_NOTAUTH; /* RFC 8945 5.2.2: as for queries */
+		r->has_tsig_error = true;
+		return knot_pkt_reserve(qc->ans, (uint16_t)tsig_error_size(q->tsig_rr));
+	}
+	if (knot_pkt_qtype(q) != KNOT_RRTYPE_SOA) {
+		qc->rcode = KNOT_RCODE_NOTIMPL; /* RFC 1996 3.7: only SOA is defined */
+		return KNOT_EOK;
+	}
+	const query_conf_t *conf = qc->conf;
+	qc->rcode = conf->on_notify != NULL && from != NULL
+			    ? (uint16_t)conf->on_notify(conf->notify_ctx, knot_pkt_qname(q), from)
+			    : KNOT_RCODE_REFUSED;
+	qc->is_aa = qc->rcode == KNOT_RCODE_NOERROR;
+	return KNOT_EOK;
 }
 
 /* Flags, truncation, OPT and TSIG, RCODE: the answer as it is sent. */
@@ -288,8 +359,15 @@ static void finish(query_ctx_t *qc, response_t *r)
 		}
 	}
 	knot_wire_set_rcode(ans->wire, KNOT_EDNS_RCODE_LO(qc->rcode));
-	if (r->has_tsig_error && ans->size + tsig_error_size(qc->query->tsig_rr) <= ans->max_size) {
-		put_tsig_error(ans, qc->query->tsig_rr);
+	if (qc->has_tsig && (qc->tsig->is_signed || qc->tsig->error == KNOT_RCODE_BADTIME)) {
+		size_t size = ans->size;
+		if (xfr_tsig_sign(qc->tsig, ans->wire, &size, ans->max_size) == KNOT_EOK) {
+			ans->size = size;
+		}
+	} else if (r->has_tsig_error &&
+		   ans->size + tsig_error_size(qc->query->tsig_rr) <= ans->max_size) {
+		put_tsig_error(ans, qc->query->tsig_rr,
+			       qc->has_tsig ? qc->tsig->error : KNOT_RCODE_BADKEY);
 	}
 }
 
@@ -311,6 +389,9 @@ static int run(query_ctx_t *qc, response_t *r, int parsed, const query_src_t *sr
 			return ret;
 		}
 	}
+	if (knot_wire_get_opcode(qc->query->wire) == KNOT_OPCODE_NOTIFY) {
+		return notify(qc, r, src->addr);
+	}
 	return process(qc, r);
 }
 
@@ -325,6 +406,10 @@ size_t query_handle(query_worker_t *w, const zdb_t *db, const query_src_t *src,
 		    const uint8_t *in, size_t in_size, uint8_t *out, size_t out_max)
 {
 	w->last_zone = NULL;
+	if (w->pending != NULL) { /* a transfer nobody took: never leak it */
+		xfr_out_free(w->pending);
+		w->pending = NULL;
+	}
 	if (in_size < KNOT_WIRE_HEADER_SIZE || in_size > UINT16_MAX ||
 	    out_max < KNOT_WIRE_HEADER_SIZE || knot_wire_get_qr(in)) {
 		return 0; /* not a query, or not even a header: no answer at all */
@@ -340,7 +425,7 @@ size_t query_handle(query_worker_t *w, const zdb_t *db, const query_src_t *src,
 	int parsed = knot_pkt_parse(q, KNOT_PF_KEEPWIRE);
 	query_ctx_t qc = {
 		.conf = w->conf, .arena = &w->arena, .db = db, .query = q, .ans = ans,
-		.is_tcp = src->is_tcp,
+		.is_tcp = src->is_tcp, .rng = &w->rng, .client = src->addr, .tsig = &w->tsig,
 	};
 	set_limit(&qc, out_max);
 	if (knot_pkt_init_response(ans, q) != KNOT_EOK) {
@@ -362,7 +447,18 @@ size_t query_handle(query_worker_t *w, const zdb_t *db, const query_src_t *src,
 	}
 	finish(&qc, &r);
 	w->last_zone = qc.zone;
+	if (qc.xfr_more != NULL) {
+		xfr_out_set_tsig(qc.xfr_more, qc.has_tsig ? qc.tsig : NULL);
+		w->pending = qc.xfr_more;
+	}
 	return ans->size;
+}
+
+xfr_out_t *query_worker_take_xfr(query_worker_t *w)
+{
+	xfr_out_t *o = w->pending;
+	w->pending = NULL;
+	return o;
 }
 
 const zdb_zone_t *query_worker_last_zone(const query_worker_t *w)

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "dns/alias/alias.h"
+#include "dns/xfr/xfr.h"
 #include "dns/zonedb/zonedb.h"
 
 typedef struct query_conf {
@@ -22,6 +24,16 @@ typedef struct query_conf {
 	const char *version;       /* version.bind / version.server TXT; NULL = REFUSED */
 	uint16_t udp_max_payload;  /* our EDNS buffer size (RFC 9715 advice: 1232) */
 	uint8_t cookie_secret[16]; /* server cookie secret (RFC 7873 / RFC 9018) */
+	const alias_t *alias;      /* ALIAS targets outside our zones and the redirector's
+				    * addresses (URL records); NULL = neither is answered */
+	/* NOTIFY (RFC 1996) for secondary zones: the RCODE to answer (the jobs role's
+	 * jobs_notify: NOERROR for a zone of ours from one of its primaries, which it then
+	 * refreshes); NULL = every NOTIFY is REFUSED. Called on worker threads: no I/O. */
+	int (*on_notify)(void *ctx, const knot_dname_t *zone, const struct sockaddr *from);
+	void *notify_ctx;
+	/* Zone transfers out and TSIG keys (dns/xfr): AXFR/IXFR and signed queries are
+	 * checked against it; NULL = every transfer REFUSED, every TSIG BADKEY. */
+	xfr_t *xfr;
 } query_conf_t;
 
 typedef struct query_worker query_worker_t;
@@ -44,3 +56,8 @@ size_t query_handle(query_worker_t *w, const zdb_t *db, const query_src_t *src,
 /* The zone that the last query_handle() answered from (its question fell in it), or NULL:
  * for per-zone counters. Valid until the worker's next quiescent point. */
 const zdb_zone_t *query_worker_last_zone(const query_worker_t *w);
+
+/* After query_handle() answered an AXFR or IXFR over TCP with its first message: the rest
+ * of the answer (xfr_out_next() for each next message, then xfr_out_free()), or NULL when
+ * that message was all. The caller owns it; take it before the worker's next query. */
+xfr_out_t *query_worker_take_xfr(query_worker_t *w);

@@ -8,6 +8,7 @@
 #include <libknot/libknot.h>
 
 #include "dns/query/query.h"
+#include "dns/xfr/xfr.h"
 
 /* A fixed bump arena, emptied before each query: all the memory a query uses (libknot's
  * packet arrays and parsed rdata, synthesized names and RRsets). core/arena frees its
@@ -58,7 +59,24 @@ typedef struct query_ctx {
 	uint16_t ede_code;
 	query_extra_t extra[QUERY_EXTRA_MAX];
 	unsigned extra_count;
+	uint64_t *rng;              /* the worker's xorshift64* state (POOL members) */
+	const struct sockaddr *client;
+	bool has_tsig;              /* the query is signed: *tsig holds its state */
+	xfr_tsig_t *tsig;           /* the worker's (written only for signed queries) */
+	xfr_out_t *xfr_more;        /* a TCP transfer's next messages (dns/xfr) */
 } query_ctx_t;
+
+/* xorshift64* (Vigna): the worker's own generator, so picking a POOL member takes no
+ * lock and no syscall. The high 32 bits are the good ones. */
+static inline uint32_t query_rand(uint64_t *state)
+{
+	uint64_t x = *state;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*state = x;
+	return (uint32_t)((x * 0x2545F4914F6CDD1DULL) >> 32);
+}
 
 /* The answer from the zone db (RFC 1034 4.3.2) into qc->ans: the answer, authority and
  * additional sections, qc->rcode and qc->is_aa. Returns KNOT_EOK, KNOT_ESPACE when an

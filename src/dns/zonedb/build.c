@@ -5,8 +5,13 @@
  * ancestor down to the apex, so empty non-terminals exist as nodes), RRsets with their
  * rdata contiguous in canonical order, and an open-addressing index of the names. Names
  * that are suffixes of owners point into the owners' bytes: a wire name's suffix is a
- * wire name.
+ * wire name. ALIAS, URL and POOL records travel through the same sort with their host
+ * name as rdata (their private-use type codes sort after every real type) and end up in
+ * the node's zdb_pseudo_t instead of an RRset, so no RRset of theirs ever reaches a
+ * packet.
  */
+#include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,6 +74,10 @@ void zdb_zone_free(zdb_zone_t *z)
 	if (z == NULL) {
 		return;
 	}
+	void *ext = atomic_load(&z->ext);
+	if (ext != NULL && z->ext_free != NULL) {
+		z->ext_free(ext);
+	}
 	arena_clear(&z->mem);
 	free(z);
 }
@@ -78,16 +87,16 @@ static void *scratch_alloc(void *ctx, size_t size)
 	return arena_alloc(ctx, size);
 }
 
-int zdb_builder_add(zdb_builder_t *b, const char *owner, uint16_t type, uint32_t ttl,
-		    const uint8_t *rdata, uint16_t size)
+/* A new pending RR for owner (text): the name checked, lowered and kept in the zone's
+ * arena. NULL when the owner is malformed or outside the zone. */
+static pending_t *push(zdb_builder_t *b, const char *owner, knot_dname_t *buf)
 {
-	knot_dname_t buf[KNOT_DNAME_MAXLEN];
-	if (knot_dname_from_str(buf, owner, sizeof(buf)) == NULL) {
-		return ERR_INVALID;
+	if (knot_dname_from_str(buf, owner, KNOT_DNAME_MAXLEN) == NULL) {
+		return NULL;
 	}
 	knot_dname_to_lower(buf);
 	if (knot_dname_in_bailiwick(buf, b->z->apex) < 0) { /* 0: the apex itself */
-		return ERR_INVALID;
+		return NULL;
 	}
 	if (b->count == b->cap) {
 		b->cap = b->cap ? b->cap * 2 : 256;
@@ -101,6 +110,17 @@ int zdb_builder_add(zdb_builder_t *b, const char *owner, uint16_t type, uint32_t
 		knot_dname_t *o = arena_alloc(&b->z->mem, n);
 		memcpy(o, buf, n);
 		p->owner = b->last_owner = o;
+	}
+	return p;
+}
+
+int zdb_builder_add(zdb_builder_t *b, const char *owner, uint16_t type, uint32_t ttl,
+		    const uint8_t *rdata, uint16_t size)
+{
+	knot_dname_t buf[KNOT_DNAME_MAXLEN];
+	pending_t *p = push(b, owner, buf);
+	if (p == NULL) {
+		return ERR_INVALID;
 	}
 	p->type = type;
 	p->ttl = ttl;
@@ -131,6 +151,47 @@ int zdb_builder_add(zdb_builder_t *b, const char *owner, uint16_t type, uint32_t
 	return ERR_OK;
 }
 
+static bool is_pseudo(uint16_t type)
+{
+	return type == ZDB_TYPE_ALIAS || type == ZDB_TYPE_URL || type == ZDB_TYPE_POOL;
+}
+
+int zdb_builder_add_pseudo(zdb_builder_t *b, const char *owner, uint16_t type, uint32_t ttl,
+			   const char *content)
+{
+	if (!is_pseudo(type)) {
+		return ERR_INVALID;
+	}
+	/* ALIAS and POOL keep their host name as rdata (the form a CNAME's has); URL only
+	 * marks its node, so its RRs are empty and collapse into one. */
+	knot_dname_t target[KNOT_DNAME_MAXLEN];
+	size_t size = 0;
+	if (type != ZDB_TYPE_URL) {
+		char text[KNOT_DNAME_TXT_MAXLEN + 2];
+		size_t len = content != NULL ? strlen(content) : 0;
+		if (len == 0 || len > KNOT_DNAME_TXT_MAXLEN) {
+			return ERR_INVALID;
+		}
+		/* content names are absolute (rr.h): "target.example" is "target.example." */
+		snprintf(text, sizeof(text), "%s%s", content, content[len - 1] == '.' ? "" : ".");
+		if (knot_dname_from_str(target, text, sizeof(target)) == NULL) {
+			return ERR_INVALID;
+		}
+		knot_dname_to_lower(target);
+		size = knot_dname_size(target);
+	}
+	knot_dname_t buf[KNOT_DNAME_MAXLEN];
+	pending_t *p = push(b, owner, buf);
+	if (p == NULL) {
+		return ERR_INVALID;
+	}
+	p->type = type;
+	p->ttl = ttl;
+	p->rdata = arena_alloc(&b->scratch, knot_rdata_size((uint16_t)size));
+	knot_rdata_init(p->rdata, (uint16_t)size, target);
+	return ERR_OK;
+}
+
 static int cmp_names(const knot_dname_t *a, const knot_dname_t *b)
 {
 	size_t la = knot_dname_size(a), lb = knot_dname_size(b);
@@ -138,6 +199,11 @@ static int cmp_names(const knot_dname_t *a, const knot_dname_t *b)
 		return la < lb ? -1 : 1;
 	}
 	return memcmp(a, b, la);
+}
+
+int zdb_name_order(const knot_dname_t *a, const knot_dname_t *b)
+{
+	return cmp_names(a, b);
 }
 
 static int cmp_pending(const void *x, const void *y)
@@ -207,50 +273,137 @@ static void index_nodes(zdb_zone_t *z)
 	}
 }
 
-/* RRsets of one node from its run of sorted pending RRs [from, to). */
+/* The distinct RRs of one type in rrs[from, to): the same RR twice is one RR. */
+static bool is_repeat(const pending_t *rrs, size_t from, size_t i)
+{
+	return i > from && knot_rdata_cmp(rrs[i].rdata, rrs[i - 1].rdata) == 0;
+}
+
+/* ALIAS, URL or POOL RRs [from, to) of one type, into the node's pseudo record. */
+static void fill_pseudo(zdb_zone_t *z, zdb_node_t *node, zdb_pseudo_t *ps, const pending_t *rrs,
+			size_t from, size_t to)
+{
+	uint32_t ttl = rrs[from].ttl;
+	uint16_t count = 0;
+	for (size_t i = from; i < to; i++) {
+		ttl = rrs[i].ttl < ttl ? rrs[i].ttl : ttl; /* RFC 2181 5.2, as for RRsets */
+		count += !is_repeat(rrs, from, i);
+	}
+	switch (rrs[from].type) {
+	case ZDB_TYPE_ALIAS: {
+		/* one target per name: the first in canonical order (the API allows more) */
+		size_t size = rrs[from].rdata->len;
+		knot_dname_t *target = arena_alloc(&z->mem, size);
+		memcpy(target, rrs[from].rdata->data, size);
+		ps->alias = target;
+		ps->alias_ttl = rrs[from].ttl;
+		node->flags |= ZDB_NODE_ALIAS;
+		z->alias_count++;
+		break;
+	}
+	case ZDB_TYPE_URL:
+		ps->url_ttl = ttl;
+		node->flags |= ZDB_NODE_URL;
+		break;
+	case ZDB_TYPE_POOL: {
+		const knot_rdata_t **pool = arena_alloc(&z->mem, count * sizeof(*pool));
+		uint16_t k = 0;
+		for (size_t i = from; i < to; i++) {
+			if (is_repeat(rrs, from, i)) {
+				continue;
+			}
+			size_t sz = knot_rdata_size(rrs[i].rdata->len);
+			knot_rdata_t *rd = arena_alloc(&z->mem, sz);
+			memcpy(rd, rrs[i].rdata, sz);
+			pool[k++] = rd;
+		}
+		ps->pool = pool;
+		ps->pool_count = count;
+		ps->pool_ttl = ttl;
+		node->flags |= ZDB_NODE_POOL;
+		break;
+	}
+	}
+}
+
+/* One RRset from the RRs [from, to) of one type. */
+static void fill_rrset(zdb_zone_t *z, zdb_node_t *node, knot_rrset_t *set, const pending_t *rrs,
+		       size_t from, size_t to)
+{
+	size_t bytes = 0;
+	uint32_t ttl = rrs[from].ttl;
+	uint16_t count = 0;
+	for (size_t i = from; i < to; i++) {
+		if (is_repeat(rrs, from, i)) {
+			continue;
+		}
+		bytes += knot_rdata_size(rrs[i].rdata->len);
+		ttl = rrs[i].ttl < ttl ? rrs[i].ttl : ttl; /* RFC 2181 5.2 */
+		count++;
+	}
+	knot_rrset_init(set, (knot_dname_t *)node->owner, rrs[from].type, KNOT_CLASS_IN, ttl);
+	uint8_t *data = arena_alloc(&z->mem, bytes);
+	set->rrs.rdata = (knot_rdata_t *)data;
+	set->rrs.count = count;
+	set->rrs.size = (uint32_t)bytes;
+	for (size_t i = from; i < to; i++) {
+		if (is_repeat(rrs, from, i)) {
+			continue;
+		}
+		size_t sz = knot_rdata_size(rrs[i].rdata->len);
+		memcpy(data, rrs[i].rdata, sz);
+		data += sz;
+	}
+	if (rrs[from].type == KNOT_RRTYPE_CNAME) {
+		node->flags |= ZDB_NODE_CNAME;
+	} else if (rrs[from].type == KNOT_RRTYPE_DNAME) {
+		node->flags |= ZDB_NODE_DNAME;
+	}
+}
+
+/* RRsets (and pseudo-records) of one node from its run of sorted pending RRs [from, to). */
 static void fill_node(zdb_zone_t *z, zdb_node_t *node, const pending_t *rrs, size_t from,
 		      size_t to)
 {
 	size_t types = 0;
+	bool has_pseudo = false;
 	for (size_t i = from; i < to; i++) {
-		types += i == from || rrs[i].type != rrs[i - 1].type;
+		if (i == from || rrs[i].type != rrs[i - 1].type) {
+			has_pseudo |= is_pseudo(rrs[i].type);
+			types += !is_pseudo(rrs[i].type);
+		}
 	}
 	node->rrsets = arena_alloc_zero(&z->mem, types * sizeof(knot_rrset_t));
 	node->rrset_count = (uint16_t)types;
+	zdb_pseudo_t *ps = has_pseudo ? arena_alloc_zero(&z->mem, sizeof(*ps)) : NULL;
+	node->pseudo = ps;
 	size_t t = 0;
 	for (size_t i = from; i < to;) {
-		size_t j = i, bytes = 0;
-		uint32_t ttl = rrs[i].ttl;
-		uint16_t count = 0;
-		for (; j < to && rrs[j].type == rrs[i].type; j++) {
-			if (j > i && knot_rdata_cmp(rrs[j].rdata, rrs[j - 1].rdata) == 0) {
-				continue; /* the same RR twice is one RR */
-			}
-			bytes += knot_rdata_size(rrs[j].rdata->len);
-			ttl = rrs[j].ttl < ttl ? rrs[j].ttl : ttl; /* RFC 2181 5.2 */
-			count++;
+		size_t j = i;
+		while (j < to && rrs[j].type == rrs[i].type) {
+			j++;
 		}
-		knot_rrset_t *set = &node->rrsets[t++];
-		knot_rrset_init(set, (knot_dname_t *)node->owner, rrs[i].type, KNOT_CLASS_IN, ttl);
-		uint8_t *data = arena_alloc(&z->mem, bytes);
-		set->rrs.rdata = (knot_rdata_t *)data;
-		set->rrs.count = count;
-		set->rrs.size = (uint32_t)bytes;
-		for (size_t k = i; k < j; k++) {
-			if (k > i && knot_rdata_cmp(rrs[k].rdata, rrs[k - 1].rdata) == 0) {
-				continue;
-			}
-			size_t sz = knot_rdata_size(rrs[k].rdata->len);
-			memcpy(data, rrs[k].rdata, sz);
-			data += sz;
-		}
-		if (rrs[i].type == KNOT_RRTYPE_CNAME) {
-			node->flags |= ZDB_NODE_CNAME;
-		} else if (rrs[i].type == KNOT_RRTYPE_DNAME) {
-			node->flags |= ZDB_NODE_DNAME;
+		if (is_pseudo(rrs[i].type)) {
+			fill_pseudo(z, node, ps, rrs, i, j);
+		} else {
+			fill_rrset(z, node, &node->rrsets[t++], rrs, i, j); /* sorted by type */
 		}
 		i = j;
 	}
+}
+
+/* Every ALIAS target, for zdb_zone_aliases(). */
+static void list_aliases(zdb_zone_t *z)
+{
+	size_t count = z->alias_count > 0 ? z->alias_count : 1;
+	z->aliases = arena_alloc(&z->mem, count * sizeof(*z->aliases));
+	size_t k = 0;
+	for (size_t i = 0; i < z->node_count; i++) {
+		if (z->nodes[i].flags & ZDB_NODE_ALIAS) {
+			z->aliases[k++] = z->nodes[i].pseudo->alias;
+		}
+	}
+	assert(k == z->alias_count);
 }
 
 /* Links, flags and checks once every node has its RRsets. */
@@ -267,10 +420,13 @@ static const char *finish_nodes(zdb_zone_t *z)
 		if (n->owner[0] == 1 && n->owner[1] == '*') {
 			((zdb_node_t *)n->parent)->wildcard = n;
 		}
-		if (n->rrset_count == 0) {
+		if (n->rrset_count == 0 && n->pseudo == NULL) {
 			n->flags |= ZDB_NODE_EMPTY;
 		} else if (zdb_node_rrset(n, KNOT_RRTYPE_NS) != NULL) {
 			n->flags |= ZDB_NODE_DELEG;
+		}
+		if ((n->flags & ZDB_NODE_CNAME) && n->pseudo != NULL) {
+			return "a CNAME shares its name with an ALIAS, URL or POOL record";
 		}
 		if ((n->flags & ZDB_NODE_CNAME) && n->rrset_count > 1) {
 			/* only DNSSEC data may stand beside a CNAME (RFC 2181 10.1, RFC 4035) */
@@ -305,7 +461,9 @@ static const char *finish_nodes(zdb_zone_t *z)
 zdb_zone_t *zdb_builder_finish(zdb_builder_t *b, const char **err)
 {
 	zdb_zone_t *z = b->z;
-	qsort(b->rrs, b->count, sizeof(pending_t), cmp_pending);
+	if (b->count > 0) {
+		qsort(b->rrs, b->count, sizeof(pending_t), cmp_pending);
+	}
 	size_t count = 0;
 	const knot_dname_t **names = all_names(b, &count);
 	z->nodes = arena_alloc_zero(&z->mem, count * sizeof(zdb_node_t));
@@ -326,6 +484,7 @@ zdb_zone_t *zdb_builder_finish(zdb_builder_t *b, const char **err)
 		fill_node(z, (zdb_node_t *)zdb_zone_get(z, b->rrs[i].owner), b->rrs, i, j);
 		i = j;
 	}
+	list_aliases(z);
 	*err = finish_nodes(z);
 	if (*err != NULL) {
 		zdb_builder_free(b);

@@ -32,6 +32,8 @@ struct zdb_loader {
 	bool is_woken;
 	bool is_stopping;
 	int64_t last_change;
+	zdb_loader_zone_fn on_zone;
+	void *on_zone_ctx;
 };
 
 typedef struct build_ctx {
@@ -59,16 +61,32 @@ static bool in_region(const char *regions, const char *region)
 	return false;
 }
 
+bool zdb_loader_in_region(const char *regions, const char *region)
+{
+	return in_region(regions, region);
+}
+
 static void on_record(void *ctx, const char *name, uint16_t type, uint32_t ttl,
 		      const uint8_t *rdata, uint16_t size, const char *content, const char *regions)
 {
 	build_ctx_t *bc = ctx;
-	if (bc->ret != ERR_OK || rdata == NULL || !in_region(regions, bc->region)) {
-		return; /* ALIAS, URL and POOL have no rdata: the dns role answers them itself */
+	bool is_pseudo = type == ZDB_TYPE_ALIAS || type == ZDB_TYPE_URL || type == ZDB_TYPE_POOL;
+	if (bc->ret != ERR_OK || (rdata == NULL && !is_pseudo) || !in_region(regions, bc->region)) {
+		return;
 	}
 	char owner[KNOT_DNAME_TXT_MAXLEN + 2];
 	snprintf(owner, sizeof(owner), "%s%s%s.", name, *name ? "." : "", bc->zone);
-	bc->ret = zdb_builder_add(bc->b, owner, type, ttl, rdata, size);
+	/* ALIAS, URL and POOL have no rdata: the node keeps their content (zonedb.h). A zone
+	 * transferred from a primary that serves ALIAS itself (PowerDNS) has the target as
+	 * wire rdata instead. */
+	char target[KNOT_DNAME_TXT_MAXLEN + 1];
+	if (is_pseudo && rdata != NULL && size > 0 &&
+	    knot_dname_wire_check(rdata, rdata + size, NULL) == size &&
+	    knot_dname_to_str(target, rdata, sizeof(target)) != NULL) {
+		content = target;
+	}
+	bc->ret = is_pseudo ? zdb_builder_add_pseudo(bc->b, owner, type, ttl, content)
+			    : zdb_builder_add(bc->b, owner, type, ttl, rdata, size);
 	bc->count++;
 }
 
@@ -111,6 +129,17 @@ static void apex_of(const char *name, knot_dname_t *out)
 	knot_dname_to_lower(out);
 }
 
+/* A secondary zone is served once it has data and until it expires (jobs/secondary.c). */
+static bool is_served(store_t *st, const zone_t *zone)
+{
+	bool is_served = true;
+	if (zone->is_active && zone->is_secondary &&
+	    store_secondary_is_served(st, zone->id, &is_served) != ERR_OK) {
+		is_served = false;
+	}
+	return zone->is_active && is_served;
+}
+
 /* Bring one zone in step with the store: rebuild it, or take it out. */
 static void refresh(zdb_loader_t *l, int64_t zone_id, const char *name)
 {
@@ -122,12 +151,18 @@ static void refresh(zdb_loader_t *l, int64_t zone_id, const char *name)
 	int ret = store_zone_get(l->st, &a, 0, ref, &zone);
 	knot_dname_t apex[KNOT_DNAME_MAXLEN];
 	apex_of(name, apex);
-	if (ret == ERR_NOTFOUND || (ret == ERR_OK && (!zone.is_active))) {
+	if (ret == ERR_NOTFOUND || (ret == ERR_OK && !is_served(l->st, &zone))) {
 		zdb_remove(l->db, apex); /* deleted or deactivated: answered as not hosted */
+		if (l->on_zone != NULL) {
+			l->on_zone(l->on_zone_ctx, apex, NULL);
+		}
 	} else if (ret == ERR_OK) {
 		zdb_zone_t *z = zdb_load_zone(l->st, &zone, l->region);
 		if (z != NULL) {
 			zdb_publish(l->db, z);
+			if (l->on_zone != NULL) { /* z is ours until this thread's next reclaim */
+				l->on_zone(l->on_zone_ctx, zdb_zone_apex(z), z);
+			}
 		}
 	} else {
 		log_warn("zone %s, refresh failed (%s)", name, err_str(ret));
@@ -208,6 +243,8 @@ int zdb_loader_start(zdb_loader_t **out, zdb_t *db, store_t *st, const zdb_loade
 	l->st = st;
 	l->region = xstrdup(conf->region != NULL ? conf->region : "global");
 	l->poll_ms = conf->poll_ms > 0 ? conf->poll_ms : 200;
+	l->on_zone = conf->on_zone;
+	l->on_zone_ctx = conf->on_zone_ctx;
 	pthread_mutex_init(&l->lock, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
@@ -226,13 +263,16 @@ int zdb_loader_start(zdb_loader_t **out, zdb_t *db, store_t *st, const zdb_loade
 	}
 	size_t served = 0;
 	for (size_t i = 0; ret == ERR_OK && i < n; i++) {
-		if (!zones[i].is_active) {
+		if (!is_served(st, &zones[i])) {
 			continue;
 		}
 		zdb_zone_t *z = zdb_load_zone(st, &zones[i], l->region);
 		if (z != NULL) {
 			zdb_publish(db, z);
 			served++;
+			if (l->on_zone != NULL) {
+				l->on_zone(l->on_zone_ctx, zdb_zone_apex(z), z);
+			}
 		}
 	}
 	arena_clear(&a);

@@ -6,9 +6,16 @@
 
 typedef struct zdb_loader zdb_loader_t;
 
+/* Called on the loader thread after a zone is published (zone != NULL, valid during the
+ * call) or taken out (zone == NULL); apex is lowercase wire. The ALIAS cache learns its
+ * targets this way (dns/alias). */
+typedef void (*zdb_loader_zone_fn)(void *ctx, const knot_dname_t *apex, const zdb_zone_t *zone);
+
 typedef struct zdb_loader_conf {
 	const char *region;      /* this node's region: records of other regions are left out */
 	int poll_ms;             /* how often to look for changes from other processes */
+	zdb_loader_zone_fn on_zone; /* NULL = none */
+	void *on_zone_ctx;
 } zdb_loader_conf_t;
 
 /* Load every active zone now (a zone that cannot be built is logged and skipped), then
@@ -16,6 +23,11 @@ typedef struct zdb_loader_conf {
  * store's change hook), and every poll_ms for commits of other processes. */
 int zdb_loader_start(zdb_loader_t **out, zdb_t *db, store_t *st, const zdb_loader_conf_t *conf);
 void zdb_loader_stop(zdb_loader_t *l);
+
+/* Whether a record of these regions (comma-separated; NULL or "" = global) is served by a
+ * node of this region: "global" records everywhere, others where the region is listed.
+ * The IXFR history (dns/xfr) filters the change log's RRs by the same rule. */
+bool zdb_loader_in_region(const char *regions, const char *region);
 
 /* Build one zone from the store (NULL when it cannot be served; reason logged). */
 zdb_zone_t *zdb_load_zone(store_t *st, const zone_t *zone, const char *region);

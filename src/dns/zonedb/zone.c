@@ -48,6 +48,36 @@ const knot_rrset_t *zdb_zone_soa(const zdb_zone_t *z)
 	return z->soa;
 }
 
+size_t zdb_zone_node_count(const zdb_zone_t *z)
+{
+	return z->node_count;
+}
+
+const zdb_node_t *zdb_zone_node_at(const zdb_zone_t *z, size_t i)
+{
+	return &z->nodes[i];
+}
+
+void zdb_zone_set_ext(zdb_zone_t *z, void *ext, void (*free_fn)(void *))
+{
+	z->ext_free = free_fn;
+	void *old = atomic_exchange_explicit(&z->ext, ext, memory_order_acq_rel);
+	if (old != NULL && free_fn != NULL) {
+		free_fn(old); /* only before the zone is published: readers may hold it after */
+	}
+}
+
+void *zdb_zone_ext(const zdb_zone_t *z)
+{
+	return atomic_load_explicit(&((zdb_zone_t *)z)->ext, memory_order_acquire);
+}
+
+const knot_dname_t *const *zdb_zone_aliases(const zdb_zone_t *z, size_t *count)
+{
+	*count = z->alias_count;
+	return z->aliases;
+}
+
 const zdb_node_t *zdb_zone_get(const zdb_zone_t *z, const knot_dname_t *name)
 {
 	uint64_t h = zdb_name_hash(name);
@@ -126,8 +156,10 @@ typedef struct table {
 typedef struct retired {
 	struct retired *next;
 	uint64_t epoch;
-	zdb_zone_t *zone;   /* one of zone or table */
+	zdb_zone_t *zone;   /* one of zone, table or ptr */
 	table_t *table;
+	void *ptr;
+	void (*free_fn)(void *);
 } retired_t;
 
 struct zdb_reader {
@@ -193,7 +225,7 @@ zdb_t *zdb_new(void)
 	return db;
 }
 
-static void retire(zdb_t *db, zdb_zone_t *z, table_t *t)
+static retired_t *retire(zdb_t *db, zdb_zone_t *z, table_t *t)
 {
 	retired_t *r = xcalloc(1, sizeof(*r));
 	r->zone = z;
@@ -201,6 +233,29 @@ static void retire(zdb_t *db, zdb_zone_t *z, table_t *t)
 	r->epoch = atomic_fetch_add(&db->epoch, 1) + 1;
 	r->next = db->retired;
 	db->retired = r;
+	return r;
+}
+
+static void retired_free(retired_t *r)
+{
+	zdb_zone_free(r->zone);
+	free(r->table);
+	if (r->free_fn != NULL) {
+		r->free_fn(r->ptr);
+	}
+	free(r);
+}
+
+void zdb_retire(zdb_t *db, void *p, void (*free_fn)(void *))
+{
+	if (p == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&db->lock);
+	retired_t *r = retire(db, NULL, NULL);
+	r->ptr = p;
+	r->free_fn = free_fn;
+	pthread_mutex_unlock(&db->lock);
 }
 
 void zdb_free(zdb_t *db)
@@ -215,9 +270,7 @@ void zdb_free(zdb_t *db)
 	free(t);
 	for (retired_t *r = db->retired, *next; r != NULL; r = next) {
 		next = r->next;
-		zdb_zone_free(r->zone);
-		free(r->table);
-		free(r);
+		retired_free(r);
 	}
 	for (zdb_reader_t *r = db->readers, *next; r != NULL; r = next) {
 		next = r->next;
@@ -314,9 +367,7 @@ void zdb_reclaim(zdb_t *db)
 		retired_t *r = *pp;
 		if (r->epoch <= min) {
 			*pp = r->next;
-			zdb_zone_free(r->zone);
-			free(r->table);
-			free(r);
+			retired_free(r);
 		} else {
 			pp = &r->next;
 		}

@@ -10,6 +10,9 @@
  * pointers only between two quiescent points (zdb_reader_quiescent()), and retired
  * zones and tables are freed once every online reader has passed one (QSBR, as Knot's
  * RCU). All names inside are lowercase wire format; compare queries after lowering.
+ * ALIAS, URL and POOL records (the API's pseudo-types) are kept per node as a
+ * zdb_pseudo_t beside the RRsets, never as RRsets: the answer engine turns them into
+ * A/AAAA or a CNAME at query time (dns/alias for ALIAS targets outside our zones).
  */
 #pragma once
 
@@ -26,7 +29,31 @@ enum {
 	ZDB_NODE_EMPTY = 1 << 2,   /* empty non-terminal: exists, has no RRsets */
 	ZDB_NODE_DNAME = 1 << 3,   /* has a DNAME RRset */
 	ZDB_NODE_CNAME = 1 << 4,   /* has a CNAME RRset */
+	ZDB_NODE_ALIAS = 1 << 5,   /* has an ALIAS record (pseudo->alias) */
+	ZDB_NODE_URL = 1 << 6,     /* has a URL record: A/AAAA are the redirector's */
+	ZDB_NODE_POOL = 1 << 7,    /* has POOL records (pseudo->pool) */
 };
+
+/* The pseudo-types (rrtype.def's private-use codes): records the API stores that never
+ * reach the wire as themselves; the answer engine turns them into A/AAAA or a CNAME. */
+enum {
+	ZDB_TYPE_ALIAS = 65401,
+	ZDB_TYPE_URL = 65402,
+	ZDB_TYPE_POOL = 65403,
+};
+
+/* ALIAS, URL and POOL at one name (issue 5); in the zone's memory. */
+typedef struct zdb_pseudo {
+	const knot_dname_t *alias;     /* ALIAS target, lowercase wire; NULL without one. Of
+					* several ALIAS records at a name, the first in
+					* canonical order answers. */
+	uint32_t alias_ttl;
+	uint32_t url_ttl;              /* the lowest TTL of the URL records (ZDB_NODE_URL) */
+	uint32_t pool_ttl;             /* the lowest TTL of the POOL records */
+	uint16_t pool_count;
+	const knot_rdata_t *const *pool; /* POOL members: rdata holding one lowercase wire
+					  * name each, ready to be a CNAME's rdata */
+} zdb_pseudo_t;
 
 struct zdb_node {
 	const knot_dname_t *owner;   /* lowercase wire */
@@ -36,6 +63,7 @@ struct zdb_node {
 	uint16_t rrset_count;
 	uint16_t flags;              /* ZDB_NODE_* */
 	uint16_t labels;             /* label count of owner */
+	const zdb_pseudo_t *pseudo;  /* with ZDB_NODE_ALIAS, _URL or _POOL, else NULL */
 };
 
 typedef struct zdb_zone zdb_zone_t;
@@ -48,6 +76,21 @@ uint32_t zdb_zone_serial(const zdb_zone_t *z);
 int64_t zdb_zone_id(const zdb_zone_t *z);
 /* The zone's SOA RRset (never NULL in a served zone). */
 const knot_rrset_t *zdb_zone_soa(const zdb_zone_t *z);
+/* The zone's ALIAS targets (lowercase wire, one per node with an ALIAS; duplicates
+ * possible), *count of them; valid as long as the zone. */
+const knot_dname_t *const *zdb_zone_aliases(const zdb_zone_t *z, size_t *count);
+
+/* Every node of the zone, for zone transfers: nodes 0 .. count-1, the apex first, then in
+ * zdb_name_order() (empty non-terminals included: they have no RRsets). */
+size_t zdb_zone_node_count(const zdb_zone_t *z);
+const zdb_node_t *zdb_zone_node_at(const zdb_zone_t *z, size_t i);
+/* The order of nodes: shorter wire names first, then by bytes (lowercase wire). */
+int zdb_name_order(const knot_dname_t *a, const knot_dname_t *b);
+/* Data another module keeps with one version of a zone (dns/xfr: its IXFR journal),
+ * freed with the zone by free_fn. Set it once, by the writer, before the zone is
+ * published or right after (readers see NULL or the value); readers get it lock-free. */
+void zdb_zone_set_ext(zdb_zone_t *z, void *ext, void (*free_fn)(void *));
+void *zdb_zone_ext(const zdb_zone_t *z);
 
 /* The node for exactly this name (lowercase wire, in the zone), or NULL. */
 const zdb_node_t *zdb_zone_get(const zdb_zone_t *z, const knot_dname_t *name);
@@ -83,6 +126,12 @@ void zdb_publish(zdb_t *db, zdb_zone_t *zone);
 void zdb_remove(zdb_t *db, const knot_dname_t *apex);
 /* Free what readers can no longer see. Call from the writer now and then. */
 void zdb_reclaim(zdb_t *db);
+/* Hand memory that readers may still hold to the same grace period: free_fn(p) runs
+ * once every online reader has passed a quiescent point (in the writer's next
+ * zdb_reclaim(), or in zdb_free()), under the db's lock (free_fn must not call zdb_*).
+ * For other lock-free structures the readers reach, such as the ALIAS cache's answers.
+ * Any thread; only the writer reclaims. */
+void zdb_retire(zdb_t *db, void *p, void (*free_fn)(void *));
 
 /* --- readers (QSBR) ------------------------------------------------------------------- */
 
@@ -111,6 +160,14 @@ void zdb_builder_set_id(zdb_builder_t *b, int64_t id);
  * owner outside the zone or a malformed name). */
 int zdb_builder_add(zdb_builder_t *b, const char *owner, uint16_t type, uint32_t ttl,
 		    const uint8_t *rdata, uint16_t size);
+/* Add one pseudo-record: owner text (absolute), type ZDB_TYPE_ALIAS, _URL or _POOL, TTL,
+ * and the API's normalized content: a host name for ALIAS and POOL (absolute, with or
+ * without the trailing dot), anything for URL (the node is only marked; the redirect
+ * role reads the URL from the store). Pseudo-records sit beside any RRset but a CNAME,
+ * and are never put on the wire as themselves. Returns ERR_OK, ERR_INVALID (owner
+ * outside the zone, a malformed name, another type). */
+int zdb_builder_add_pseudo(zdb_builder_t *b, const char *owner, uint16_t type, uint32_t ttl,
+			   const char *content);
 /* Finish: index names, add empty non-terminals, mark cuts and glue. NULL with *err set
  * when the zone cannot be served (no SOA at the apex, CNAME beside other data, ...); the
  * builder is freed either way. */

@@ -16,6 +16,10 @@ struct zdb_zone {
 	uint32_t *index;          /* open addressing: node number + 1, 0 = empty */
 	size_t index_mask;        /* index size - 1 (a power of two) */
 	uint64_t apex_hash;
+	const knot_dname_t **aliases; /* every ALIAS target (zdb_zone_aliases()) */
+	size_t alias_count;
+	_Atomic(void *) ext;      /* zdb_zone_set_ext(): the transfer journal */
+	void (*ext_free)(void *);
 };
 
 /* Hash of a lowercase wire name (FNV-1a over its bytes). */

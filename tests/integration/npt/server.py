@@ -109,6 +109,7 @@ class Server:
         self.log_file = None
         self.api_port = None
         self.dns_port = None
+        self.redirect_port = None
         self.starts = 0
         self.ready_response = None
         self.boot = None
@@ -120,6 +121,10 @@ class Server:
     @property
     def url(self):
         return "http://127.0.0.1:%d" % self.api_port
+
+    @property
+    def redirect_url(self):
+        return "http://127.0.0.1:%d" % self.redirect_port
 
     @property
     def token(self):
@@ -225,7 +230,8 @@ class Server:
     def _serve_cmd(self):
         cmd = [self.binary, "serve", "--data", self.data_dir,
                "--api", "127.0.0.1:%d" % self.api_port,
-               "--dns", "127.0.0.1:%d" % self.dns_port]
+               "--dns", "127.0.0.1:%d" % self.dns_port,
+               "--redirect", "127.0.0.1:%d" % self.redirect_port]
         for k, v in self.serve_args.items():
             if v is None:
                 continue
@@ -239,6 +245,7 @@ class Server:
         for _attempt in range(3):
             self.api_port = free_port()
             self.dns_port = free_port(udp_too=True)
+            self.redirect_port = free_port()
             self.starts += 1
             self.log_path = os.path.join(self.workdir, "serve-%d.log" % self.starts)
             self.log_file = open(self.log_path, "wb")

@@ -1,0 +1,228 @@
+/* axfr.c -- one transfer answer as a sequence of messages, and the AXFR body (RFC 5936).
+ *
+ * DESIGN. A transfer is a cursor over immutable data: the zone version (nodes, RRsets,
+ * RRs) for AXFR, the journal's diffs for IXFR (ixfr.c). Each message is a knot_pkt over
+ * the caller's buffer: the header and question of the query (as Knot sends every message
+ * of a transfer), as many RRs as fit in MSG_MAX bytes less the TSIG RR, with name
+ * compression inside the message, then TSIG (every message signed, RFC 8945 5.3.1). The
+ * cursor stops at the RR that did not fit and starts the next message with it. RRs go
+ * in one by one, so an RRset may span two messages (RFC 5936 2.2 allows it) and no RRset
+ * is too big. The first message is built inside the query (dns/query finishes it: OPT,
+ * flags, TSIG); xfr_out_next() builds the rest, driven by the TCP worker as the client
+ * reads. Nodes with ALIAS, URL or POOL records carry the RRsets those answer with (the
+ * synth hook), never the pseudo-records.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/timeutil.h"
+#include "dns/xfr/xfr_internal.h"
+
+/* Bytes of one message. RFC 1035 4.2.2 allows 65535; 16 KiB is what Knot sends, and what
+ * measured best (bench/xfr): libknot's compression work per message grows with its size,
+ * and a secondary starts on each message sooner. */
+#define MSG_MAX 16384
+
+static void *on_alloc(void *ctx, size_t size)
+{
+	return arena_alloc(ctx, size);
+}
+
+int out_put(knot_pkt_t *pkt, const knot_dname_t *owner, uint16_t type, uint32_t ttl,
+	    const knot_rdata_t *rd)
+{
+	knot_rrset_t rr;
+	knot_rrset_init(&rr, (knot_dname_t *)owner, type, KNOT_CLASS_IN, ttl);
+	rr.rrs.count = 1;
+	rr.rrs.size = knot_rdata_size(rd->len);
+	rr.rrs.rdata = (knot_rdata_t *)rd;
+	return knot_pkt_put(pkt, KNOT_COMPR_HINT_NONE, &rr, KNOT_PF_NOTRUNC);
+}
+
+static int put_soa(xfr_out_t *o, knot_pkt_t *pkt)
+{
+	const knot_rrset_t *soa = zdb_zone_soa(o->zone);
+	return out_put(pkt, soa->owner, KNOT_RRTYPE_SOA, soa->ttl, soa->rrs.rdata);
+}
+
+int axfr_body(xfr_out_t *o, knot_pkt_t *pkt)
+{
+	size_t count = zdb_zone_node_count(o->zone);
+	for (; o->node < count; o->node++, o->has_view = false) {
+		if (!o->has_view) {
+			arena_reset(&o->synth.mem);
+			view_fill(o->view, zdb_zone_node_at(o->zone, o->node), &o->synth);
+			o->has_view = true;
+			o->set = 0;
+			o->rr = 0;
+		}
+		for (; o->set < o->view->count; o->set++, o->rr = 0) {
+			const knot_rrset_t *s = o->view->sets[o->set];
+			if (o->rr >= s->rrs.count) {
+				continue;
+			}
+			knot_rdata_t *rd = knot_rdataset_at(&s->rrs, o->rr);
+			for (; o->rr < s->rrs.count; o->rr++, rd = knot_rdataset_next(rd)) {
+				int ret = out_put(pkt, s->owner, s->type, s->ttl, rd);
+				if (ret != KNOT_EOK) {
+					return ret;
+				}
+			}
+		}
+	}
+	return KNOT_EOK;
+}
+
+int out_fill(xfr_out_t *o, knot_pkt_t *pkt)
+{
+	uint16_t before = pkt->rrset_count;
+	int ret = KNOT_EOK;
+	while (ret == KNOT_EOK && o->phase != PH_DONE) {
+		switch (o->phase) {
+		case PH_SOA_FIRST: /* RFC 5936 2.2, RFC 1995 4: the SOA opens the answer */
+			ret = put_soa(o, pkt);
+			if (ret == KNOT_EOK) {
+				o->phase = o->mode == OUT_SOA ? PH_DONE : PH_BODY;
+			}
+			break;
+		case PH_BODY:
+			ret = o->mode == OUT_AXFR ? axfr_body(o, pkt) : ixfr_body(o, pkt);
+			if (ret == KNOT_EOK) {
+				o->phase = PH_SOA_LAST;
+			}
+			break;
+		case PH_SOA_LAST: /* ... and closes it */
+			ret = put_soa(o, pkt);
+			if (ret == KNOT_EOK) {
+				o->phase = PH_DONE;
+			}
+			break;
+		case PH_DONE:
+			break;
+		}
+	}
+	if (ret == KNOT_ESPACE && pkt->rrset_count == before) {
+		return KNOT_ERANGE; /* not even one RR fits in an empty message */
+	}
+	return ret;
+}
+
+xfr_out_t *out_new(xfr_t *x, const xfr_request_t *req, const zdb_zone_t *zone, out_mode_t mode)
+{
+	xfr_out_t *o = xcalloc(1, sizeof(*o));
+	o->x = x;
+	o->db = (zdb_t *)req->db;
+	o->zone = zone;
+	o->journal = zdb_zone_ext(zone);
+	o->mode = mode;
+	o->phase = PH_SOA_FIRST;
+	o->view = xmalloc(sizeof(*o->view));
+	synth_init(&o->synth, req->db, x->synth, x->synth_ctx);
+	arena_init(&o->mem, 0);
+	o->mm = (knot_mm_t){ .ctx = &o->mem, .alloc = on_alloc, .free = NULL };
+	o->what = knot_pkt_qtype(req->query) == KNOT_RRTYPE_IXFR ? "IXFR" : "AXFR";
+	o->serial = zdb_zone_serial(zone);
+	o->started_us = time_mono_us();
+	if (knot_dname_to_str(o->zone_text, zdb_zone_apex(zone), sizeof(o->zone_text)) == NULL) {
+		snprintf(o->zone_text, sizeof(o->zone_text), "?");
+	}
+	size_t len = strlen(o->zone_text);
+	if (len > 1 && o->zone_text[len - 1] == '.') {
+		o->zone_text[len - 1] = '\0';
+	}
+	if (req->client != NULL) {
+		xfr_addr_format(req->client, o->client, sizeof(o->client));
+	} else {
+		snprintf(o->client, sizeof(o->client), "?");
+	}
+	/* The question, for the next messages (the query's buffer is the worker's). */
+	size_t qsize = KNOT_WIRE_HEADER_SIZE + knot_pkt_question_size(req->query);
+	o->qwire = xmalloc(qsize);
+	memcpy(o->qwire, req->query->wire, qsize);
+	knot_wire_set_ancount(o->qwire, 0);
+	knot_wire_set_nscount(o->qwire, 0);
+	knot_wire_set_arcount(o->qwire, 0);
+	o->q = knot_pkt_new(o->qwire, (uint16_t)qsize, NULL);
+	if (o->q == NULL || knot_pkt_parse(o->q, 0) != KNOT_EOK) {
+		xfr_out_free(o);
+		return NULL;
+	}
+	return o;
+}
+
+void xfr_out_set_tsig(xfr_out_t *o, const xfr_tsig_t *t)
+{
+	if (t != NULL && t->is_signed) {
+		o->tsig = *t;
+		o->has_tsig = true;
+	}
+}
+
+size_t xfr_out_next(xfr_out_t *o, uint8_t *out, size_t out_max)
+{
+	if (o->phase == PH_DONE || o->has_failed) {
+		return 0;
+	}
+	arena_reset(&o->mem);
+	size_t max = out_max < MSG_MAX ? out_max : MSG_MAX;
+	knot_pkt_t *pkt = knot_pkt_new(out, (uint16_t)max, &o->mm);
+	int ret = pkt != NULL ? knot_pkt_init_response(pkt, o->q) : KNOT_ENOMEM;
+	if (ret == KNOT_EOK) {
+		knot_wire_set_aa(pkt->wire);
+		knot_pkt_begin(pkt, KNOT_ANSWER);
+		if (o->has_tsig) {
+			ret = knot_pkt_reserve(pkt, (uint16_t)xfr_tsig_reserve(&o->tsig));
+		}
+	}
+	if (ret == KNOT_EOK) {
+		ret = out_fill(o, pkt);
+	}
+	if (ret != KNOT_EOK && ret != KNOT_ESPACE) {
+		log_warn("zone %s, outgoing %s to %s, failed (%s)", o->zone_text, o->what,
+			 o->client, knot_strerror(ret));
+		o->has_failed = true;
+		return 0;
+	}
+	pkt->reserved = 0;
+	size_t size = pkt->size;
+	if (o->has_tsig && xfr_tsig_sign(&o->tsig, out, &size, max) != KNOT_EOK) {
+		log_warn("zone %s, outgoing %s to %s, failed (TSIG signing)", o->zone_text, o->what,
+			 o->client);
+		o->has_failed = true;
+		return 0;
+	}
+	o->messages++;
+	o->bytes += size;
+	return size;
+}
+
+void xfr_out_free(xfr_out_t *o)
+{
+	if (o == NULL) {
+		return;
+	}
+	if (o->messages > 0 && o->mode != OUT_SOA) {
+		int64_t us = time_mono_us() - o->started_us;
+		if (o->phase == PH_DONE) {
+			log_info("zone %s, outgoing %s to %s, finished, serial %u, %lld.%03lld seconds, "
+				 "%u messages, %zu bytes", o->zone_text, o->what, o->client, o->serial,
+				 (long long)(us / 1000000), (long long)(us / 1000 % 1000), o->messages,
+				 o->bytes);
+		} else if (!o->has_failed) {
+			log_info("zone %s, outgoing %s to %s, failed (the client went away after %u "
+				 "messages)", o->zone_text, o->what, o->client, o->messages);
+		}
+	}
+	if (o->pin != NULL) {
+		zdb_reader_unregister(o->db, o->pin);
+	}
+	knot_pkt_free(o->q);
+	free(o->qwire);
+	arena_clear(&o->mem);
+	arena_clear(&o->synth.mem);
+	free(o->view);
+	free(o);
+}
