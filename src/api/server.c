@@ -23,6 +23,7 @@
 #include "core/err.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/netaddr.h"
 #include "core/mem.h"
 #include "core/sbuf.h"
 #include "core/timeutil.h"
@@ -43,32 +44,6 @@ typedef struct conn_state {
 	int64_t started_us;
 	api_server_t *srv;
 } conn_state_t;
-
-static int parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *len)
-{
-	char host[256];
-	const char *colon = strrchr(text, ':');
-	if (colon == NULL || colon == text || strlen(text) >= sizeof(host)) {
-		return ERR_INVALID;
-	}
-	size_t hlen = (size_t)(colon - text);
-	memcpy(host, text, hlen);
-	host[hlen] = '\0';
-	if (host[0] == '[' && hlen > 2 && host[hlen - 1] == ']') {
-		memmove(host, host + 1, hlen - 2);
-		host[hlen - 2] = '\0';
-	}
-	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
-				  .ai_socktype = SOCK_STREAM };
-	struct addrinfo *res = NULL;
-	if (getaddrinfo(host, colon + 1, &hints, &res) != 0 || res == NULL) {
-		return ERR_INVALID;
-	}
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*len = res->ai_addrlen;
-	freeaddrinfo(res);
-	return ERR_OK;
-}
 
 /* A client's X-Request-Id is echoed when it is short and printable; otherwise a UUID. */
 static const char *request_id(arena_t *a, const char *given)
@@ -366,7 +341,7 @@ int api_server_start(api_server_t **out, const conf_t *conf, store_t *st)
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen = 0;
-	if (parse_addr(conf->api, &ss, &sslen) != ERR_OK) {
+	if (netaddr_parse(conf->api, strlen(conf->api), 0, &ss, &sslen) != ERR_OK) {
 		log_err("api, bad listen address '%s' (want ADDR:PORT)", conf->api);
 		return ERR_INVALID;
 	}

@@ -18,6 +18,7 @@
 
 #include "core/err.h"
 #include "core/log.h"
+#include "core/netaddr.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
 #include "redirect/redirect.h"
@@ -51,33 +52,6 @@ typedef struct reply {
 	const char *allow;
 	const char *body;
 } reply_t;
-
-/* Copied from api/server.c (and dns/io/listener.c): ADDR:PORT or [ADDR6]:PORT. */
-static int parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *len)
-{
-	char host[256];
-	const char *colon = strrchr(text, ':');
-	if (colon == NULL || colon == text || strlen(text) >= sizeof(host)) {
-		return ERR_INVALID;
-	}
-	size_t hlen = (size_t)(colon - text);
-	memcpy(host, text, hlen);
-	host[hlen] = '\0';
-	if (host[0] == '[' && hlen > 2 && host[hlen - 1] == ']') {
-		memmove(host, host + 1, hlen - 2);
-		host[hlen - 2] = '\0';
-	}
-	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
-				  .ai_socktype = SOCK_STREAM };
-	struct addrinfo *res = NULL;
-	if (getaddrinfo(host, colon + 1, &hints, &res) != 0 || res == NULL) {
-		return ERR_INVALID;
-	}
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*len = res->ai_addrlen;
-	freeaddrinfo(res);
-	return ERR_OK;
-}
 
 /* Text for HTML (arena). */
 static const char *html_escape(arena_t *a, const char *s)
@@ -261,7 +235,7 @@ int redirect_server_start(redirect_server_t **out, const conf_t *conf, store_t *
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen = 0;
-	if (parse_addr(conf->redirect, &ss, &sslen) != ERR_OK) {
+	if (netaddr_parse(conf->redirect, strlen(conf->redirect), 0, &ss, &sslen) != ERR_OK) {
 		log_err("redirect, bad listen address '%s' (want ADDR:PORT)", conf->redirect);
 		return ERR_INVALID;
 	}
