@@ -64,8 +64,10 @@ fuzz: build-fuzz
 # (bench/api/README.md); BENCH_API_ARGS=--full for the 100k-zone/10M-record store.
 # bench-dns: the DNS role against Knot DNS and NSD under dnsperf (bench/dns/README.md);
 # BENCH_DNS_ARGS='--record' appends the run to bench/dns/RESULTS.md.
-.PHONY: bench bench-api bench-dns
-bench: bench-api bench-dns
+# bench-xfr: zone transfers out, AXFR of 1M records and IXFR of one change to knotd, against
+# Knot DNS as the primary (bench/xfr/README.md); BENCH_XFR_ARGS='--record' likewise.
+.PHONY: bench bench-api bench-dns bench-xfr
+bench: bench-api bench-dns bench-xfr
 
 bench-api: build
 	bash bench/api/setup
@@ -74,6 +76,10 @@ bench-api: build
 bench-dns: build
 	bash bench/dns/setup
 	$(PY) bench/dns/bench.py $(BENCH_DNS_ARGS)
+
+bench-xfr: build
+	bash bench/xfr/setup
+	$(PY) bench/xfr/bench.py --binary $(BUILD)/nameplate $(BENCH_XFR_ARGS)
 
 format:
 	git diff -U0 --no-color HEAD -- '*.c' '*.h' | clang-format-diff -p1 -i 2>/dev/null || \

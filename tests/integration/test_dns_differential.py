@@ -497,8 +497,8 @@ TOLERATED = [
         "name": "REFUSED for an IXFR over UDP from an unlisted client",
         "cases": ["meta:ixfr-udp/udp"],
         "why": "Neither server has a transfer ACL for the client. knotd answers its ACL "
-               "denial with NOTAUTH; Nameplate, whose transfers arrive with the zone transfer "
-               "issue, refuses by policy with REFUSED, the code RFC 5936 4.2 names for it.",
+               "denial with NOTAUTH; Nameplate (empty transfer-allow) refuses by policy with "
+               "REFUSED, the code RFC 5936 4.2 names for it (docs/transfers.md).",
         "check": tolerate_refused_ixfr_udp,
     },
     {

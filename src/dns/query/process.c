@@ -1,5 +1,5 @@
 /* process.c -- one DNS message in, one answer out: parsing, header, opcode, class, EDNS(0),
- * cookies, NSID, TSIG refusal, size limits and truncation.
+ * cookies, NSID, TSIG, size limits and truncation, and the dispatch of zone transfers.
  *
  * DESIGN: the steps of Knot DNS's process_query.c as straight-line code. The query is
  * parsed by libknot (knot_pkt_parse) and the answer written with knot_pkt, both packets
@@ -7,9 +7,12 @@
  * is emptied when the next query starts: answering never calls malloc, takes no lock and
  * logs nothing. Each check either passes or sets the RCODE and ends processing; the answer
  * is then finished in one place (finish()): TC and truncation, the OPT RR with the upper
- * RCODE bits, an unsigned TSIG error. A truncated UDP answer keeps only the question and
- * the OPT RR (RFC 2181 9 lets the client retry over TCP; a cut answer is not worth its
- * bytes).
+ * RCODE bits, the TSIG RR (a signature, or an unsigned error). A truncated UDP answer
+ * keeps only the question and the OPT RR (RFC 2181 9 lets the client retry over TCP; a cut
+ * answer is not worth its bytes). Only signed queries and transfers leave this path: a
+ * TSIG is verified with the keys of dns/xfr (which mallocs, in libknot), and AXFR/IXFR go
+ * to xfr_answer(), which builds the first message here and hands the rest of a TCP answer
+ * to the caller (query_worker_take_xfr()).
  */
 #include <string.h>
 #include <sys/random.h>

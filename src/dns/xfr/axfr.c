@@ -25,6 +25,7 @@
  * measured best (bench/xfr): libknot's compression work per message grows with its size,
  * and a secondary starts on each message sooner. */
 #define MSG_MAX 16384
+#define RR_MIN_SIZE 12 /* a compressed owner (2), the fixed fields (10), empty rdata */
 
 static void *on_alloc(void *ctx, size_t size)
 {
@@ -76,9 +77,41 @@ int axfr_body(xfr_out_t *o, knot_pkt_t *pkt)
 	return KNOT_EOK;
 }
 
+/* Room in pkt's RR arrays for every RR a message can hold, at once: libknot grows them 16
+ * entries at a time, copying them each time (quadratic in the RRs of a message, and in
+ * the query's fixed arena, memory it cannot take back). The sections index the arrays,
+ * so moving them is safe. */
+static int reserve_rrs(knot_pkt_t *pkt)
+{
+	size_t want = pkt->max_size / RR_MIN_SIZE + 1;
+	if (pkt->rrset_allocd >= want) {
+		return KNOT_EOK;
+	}
+	knot_rrinfo_t *info = pkt->mm.alloc(pkt->mm.ctx, want * sizeof(*info));
+	knot_rrset_t *rr = pkt->mm.alloc(pkt->mm.ctx, want * sizeof(*rr));
+	if (info == NULL || rr == NULL) {
+		return KNOT_ENOMEM;
+	}
+	if (pkt->rrset_count > 0) {
+		memcpy(info, pkt->rr_info, pkt->rrset_count * sizeof(*info));
+		memcpy(rr, pkt->rr, pkt->rrset_count * sizeof(*rr));
+	}
+	if (pkt->mm.free != NULL) {
+		pkt->mm.free(pkt->rr_info);
+		pkt->mm.free(pkt->rr);
+	}
+	pkt->rr_info = info;
+	pkt->rr = rr;
+	pkt->rrset_allocd = want;
+	return KNOT_EOK;
+}
+
 int out_fill(xfr_out_t *o, knot_pkt_t *pkt)
 {
 	uint16_t before = pkt->rrset_count;
+	if (reserve_rrs(pkt) != KNOT_EOK) {
+		return KNOT_ENOMEM;
+	}
 	int ret = KNOT_EOK;
 	while (ret == KNOT_EOK && o->phase != PH_DONE) {
 		switch (o->phase) {

@@ -155,6 +155,11 @@ static uint16_t answer(xfr_t *x, const xfr_request_t *req, knot_pkt_t *pkt, zdb_
 		*more = o;
 		return KNOT_RCODE_NOERROR;
 	}
+	if (ret != KNOT_EOK) {
+		log_warn("zone %s, outgoing %s to %s, failed (%s)", o->zone_text, o->what, o->client,
+			 knot_strerror(ret));
+		o->has_failed = true;
+	}
 	xfr_out_free(o);
 	return ret == KNOT_EOK ? KNOT_RCODE_NOERROR : KNOT_RCODE_SERVFAIL;
 }
