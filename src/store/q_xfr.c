@@ -88,9 +88,12 @@ int sq_change_history(store_t *st, arena_t *a, int64_t zone_id, size_t limit,
 		      store_change_row_t **out, size_t *count)
 {
 	sq_bind_t b = { .i = { zone_id, (int64_t)limit }, .count = 2 };
-	return sq_query(st, a, "SELECT id, zone_id, zone_name, serial, kind, removed, added FROM "
-			       "(SELECT * FROM zone_changes WHERE zone_id = ? ORDER BY id DESC "
-			       "LIMIT ?) ORDER BY id",
+	/* Only "records" rows are difference sequences; the RRs of the others (a zone
+	 * created or replaced: the whole zone) are never read, so they are not fetched. */
+	return sq_query(st, a, "SELECT * FROM (SELECT id, zone_id, zone_name, serial, kind, "
+			       "CASE kind WHEN 'records' THEN removed END, "
+			       "CASE kind WHEN 'records' THEN added END FROM zone_changes "
+			       "WHERE zone_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id",
 			&b, read_history, sizeof(store_change_row_t), false, out, count);
 }
 

@@ -209,7 +209,8 @@ int zdb_name_order(const knot_dname_t *a, const knot_dname_t *b)
 static int cmp_pending(const void *x, const void *y)
 {
 	const pending_t *a = x, *b = y;
-	int c = cmp_names(a->owner, b->owner);
+	/* RRs of one owner added in a row share its bytes: compare names only when not */
+	int c = a->owner == b->owner ? 0 : cmp_names(a->owner, b->owner);
 	if (c != 0) {
 		return c;
 	}
@@ -219,41 +220,55 @@ static int cmp_pending(const void *x, const void *y)
 	return knot_rdata_cmp(a->rdata, b->rdata);
 }
 
-static int cmp_name_ptrs(const void *x, const void *y)
+typedef struct sized_name {
+	const knot_dname_t *name;
+	size_t size;
+} sized_name_t;
+
+static int cmp_sized(const void *x, const void *y)
 {
-	return cmp_names(*(const knot_dname_t *const *)x, *(const knot_dname_t *const *)y);
+	const sized_name_t *a = x, *b = y;
+	if (a->size != b->size) {
+		return a->size < b->size ? -1 : 1; /* the order of cmp_names() */
+	}
+	return a->name == b->name ? 0 : memcmp(a->name, b->name, a->size);
 }
 
-/* Every distinct owner and each of its ancestors down to the apex. */
+/* Every distinct owner and each of its ancestors down to the apex, in cmp_names() order.
+ * Sizes are carried along: computing them in every comparison dominated big zones. */
 static const knot_dname_t **all_names(zdb_builder_t *b, size_t *count)
 {
 	size_t apex_labels = knot_dname_labels(b->z->apex, NULL);
 	size_t cap = 16, n = 0;
-	const knot_dname_t **names = xmalloc(cap * sizeof(*names));
-	names[n++] = b->z->apex;
+	sized_name_t *names = xmalloc(cap * sizeof(*names));
+	names[n++] = (sized_name_t){ b->z->apex, knot_dname_size(b->z->apex) };
 	for (size_t i = 0; i < b->count; i++) {
 		if (i > 0 && b->rrs[i].owner == b->rrs[i - 1].owner) {
 			continue;
 		}
 		const knot_dname_t *p = b->rrs[i].owner;
+		size_t size = knot_dname_size(p);
 		for (size_t l = knot_dname_labels(p, NULL); l > apex_labels; l--) {
 			if (n == cap) {
 				cap *= 2;
 				names = xrealloc(names, cap * sizeof(*names));
 			}
-			names[n++] = p;
-			p = knot_wire_next_label(p, NULL);
+			names[n++] = (sized_name_t){ p, size };
+			size -= (size_t)p[0] + 1;
+			p += p[0] + 1;
 		}
 	}
-	qsort(names, n, sizeof(*names), cmp_name_ptrs);
+	qsort(names, n, sizeof(*names), cmp_sized);
+	const knot_dname_t **out = xmalloc(n * sizeof(*out));
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (k == 0 || !knot_dname_is_equal(names[k - 1], names[i])) {
-			names[k++] = names[i];
+		if (k == 0 || cmp_sized(&names[i - 1], &names[i]) != 0) {
+			out[k++] = names[i].name;
 		}
 	}
+	free(names);
 	*count = k;
-	return names;
+	return out;
 }
 
 static void index_nodes(zdb_zone_t *z)
@@ -476,12 +491,19 @@ zdb_zone_t *zdb_builder_finish(zdb_builder_t *b, const char **err)
 	}
 	free(names);
 	index_nodes(z);
+	/* The RRs and the nodes are in the same order: walk both instead of looking up. */
+	size_t ni = 0;
 	for (size_t i = 0; i < b->count;) {
-		size_t j = i;
-		while (j < b->count && knot_dname_is_equal(b->rrs[j].owner, b->rrs[i].owner)) {
+		const knot_dname_t *owner = b->rrs[i].owner;
+		size_t j = i + 1;
+		while (j < b->count &&
+		       (b->rrs[j].owner == owner || knot_dname_is_equal(b->rrs[j].owner, owner))) {
 			j++;
 		}
-		fill_node(z, (zdb_node_t *)zdb_zone_get(z, b->rrs[i].owner), b->rrs, i, j);
+		while (z->nodes[ni].owner != owner && !knot_dname_is_equal(z->nodes[ni].owner, owner)) {
+			ni++;
+		}
+		fill_node(z, &z->nodes[ni], b->rrs, i, j);
 		i = j;
 	}
 	list_aliases(z);

@@ -15,12 +15,19 @@
 
 uint64_t zdb_name_hash(const knot_dname_t *name)
 {
+	/* FNV-1a over the wire bytes, label by label: one pass, no separate size walk. The
+	 * names here are uncompressed wire names (from the builder and lowered qnames). */
 	uint64_t h = 1469598103934665603ULL;
-	size_t size = knot_dname_size(name);
-	for (size_t i = 0; i < size; i++) {
-		h = (h ^ name[i]) * 1099511628211ULL;
+	for (;;) {
+		uint8_t len = *name;
+		for (size_t i = 0; i <= len; i++) {
+			h = (h ^ name[i]) * 1099511628211ULL;
+		}
+		if (len == 0) {
+			return h;
+		}
+		name += len + 1;
 	}
-	return h;
 }
 
 const knot_dname_t *zdb_zone_apex(const zdb_zone_t *z)
