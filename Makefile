@@ -46,7 +46,7 @@ run: setup build
 
 # make test: install what is missing, build (the optimized build too: `make run` must keep
 # building), build with ASan+UBSan, run every default test (and a bounded fuzz run:
-# FUZZ_SECONDS per target, 30 by default).
+# FUZZ_SECONDS per target, 20 by default).
 test: setup build build-test build-fuzz
 	bash tests/run
 
