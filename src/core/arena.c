@@ -8,7 +8,10 @@
 #include "core/arena.h"
 #include "core/mem.h"
 
-#define CHUNK_SIZE 8192
+/* Chunks grow geometrically, so a small unit of work (or a small zone snapshot) holds
+ * little memory and a big one makes few allocations. */
+#define CHUNK_FIRST 1024
+#define CHUNK_MAX (64 * 1024)
 #define ALIGN 16
 
 struct arena_chunk {
@@ -59,7 +62,9 @@ void *arena_alloc(arena_t *a, size_t size)
 	}
 	arena_chunk_t *c = a->_chunks;
 	if (c == NULL || c->size - c->pos < need) {
-		size_t csize = need > CHUNK_SIZE ? need : CHUNK_SIZE;
+		size_t grow = c == NULL ? CHUNK_FIRST : c->size * 2;
+		grow = grow > CHUNK_MAX ? CHUNK_MAX : grow;
+		size_t csize = need > grow ? need : grow;
 		c = xmalloc(sizeof(*c) + csize);
 		c->size = csize;
 		c->pos = 0;

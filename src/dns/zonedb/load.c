@@ -7,6 +7,7 @@
  * Each wake reads the change-log rows after the last one seen and rebuilds only the zones
  * they name (or removes them), then reclaims what readers no longer see.
  */
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,6 +196,7 @@ static void follow(zdb_loader_t *l)
 		l->last_change = rows[n - 1].id;
 		arena_clear(&a);
 		zdb_reclaim(l->db);
+		malloc_trim(0); /* the rebuilds' scratch memory, and the old versions */
 		if (n < CHANGE_BATCH) {
 			return;
 		}
@@ -282,6 +284,9 @@ int zdb_loader_start(zdb_loader_t **out, zdb_t *db, store_t *st, const zdb_loade
 		return ret;
 	}
 	zdb_reclaim(db);
+	/* Building used scratch memory (pending RRs, the scanner's buffers) that the zones do
+	 * not keep: give it back to the system rather than hold it for the process's life. */
+	malloc_trim(0);
 	log_info("dns, serving %zu of %zu zones (loaded in %lld ms)", served, n,
 		 (long long)(time_mono_ms() - started));
 	store_set_change_hook(st, on_change, l);
