@@ -134,6 +134,26 @@ static xfr_conf_t xfr_conf_of(const conf_t *conf)
 			     .region = conf->region };
 }
 
+static void on_alias_change(void *ctx, const knot_dname_t *apex)
+{
+	char name[KNOT_DNAME_TXT_MAXLEN + 1];
+	if (knot_dname_to_str(name, apex, sizeof(name)) == NULL) {
+		return;
+	}
+	size_t len = strlen(name);
+	if (len > 1 && name[len - 1] == '.') {
+		name[len - 1] = '\0';
+	}
+	uint32_t serial = 0;
+	int ret = store_zone_touch((store_t *)ctx, name, &serial);
+	if (ret == ERR_OK) {
+		log_info("zone %s, ALIAS answers changed, serial %u", name, serial);
+	} else if (ret != ERR_NOTFOUND) {
+		log_warn("zone %s, new serial for changed ALIAS answers failed (%s)", name,
+			 err_str(ret));
+	}
+}
+
 static int start_dns(const conf_t *conf, store_t *st, stats_t *stats, jobs_t *jobs,
 		     zdb_t **zdb, alias_t **alias, zdb_loader_t **loader, dns_server_t **dns,
 		     xfr_t **xfr, zone_hooks_t *hooks)
@@ -157,9 +177,11 @@ static int start_dns(const conf_t *conf, store_t *st, stats_t *stats, jobs_t *jo
 		log_err("dns, %s", err);
 		return ret;
 	}
-	/* ALIAS and URL answers: before the loader, which tells it every zone's targets */
+	/* ALIAS and URL answers: before the loader, which tells it every zone's targets. When
+	 * an outside target's addresses change, the zone gets a new serial: the loader
+	 * rebuilds it and secondaries are notified and transfer the new answers. */
 	alias_conf_t ac = { .resolvers = conf->resolver, .redirect = conf->redirect_addresses,
-			    .on_change = xfr_notify_zone, .on_change_ctx = *xfr };
+			    .on_change = on_alias_change, .on_change_ctx = st };
 	ret = alias_new(alias, &ac, *zdb, err, sizeof(err));
 	if (ret != ERR_OK) {
 		log_err("dns, %s", err);

@@ -294,6 +294,11 @@ typedef struct store_ops {
 	/* ERR_INVALID with fail_* set when one operation is refused; nothing changes then. */
 	int (*zone_change)(store_t *st, store_change_t *chg);
 
+	/* A new serial for a primary zone whose answers changed without a record change (an
+	 * ALIAS target's addresses): secondaries then transfer the new answers. ERR_NOTFOUND
+	 * for unknown and secondary zones. */
+	int (*zone_touch)(store_t *st, const char *zone_name, uint32_t *serial);
+
 	/* For the DNS server. Every zone of every account. */
 	int (*zone_all)(store_t *st, arena_t *a, zone_t **out, size_t *count);
 	/* Stream a zone's records without copying: fn is called once per record, in one
@@ -424,6 +429,7 @@ void store_close(store_t *st);
 #define store_record_all(st, ...)              STORE_CALL(st, record_all, __VA_ARGS__)
 #define store_zone_change(st, ...)             STORE_CALL(st, zone_change, __VA_ARGS__)
 #define store_zone_all(st, ...)                STORE_CALL(st, zone_all, __VA_ARGS__)
+#define store_zone_touch(st, ...)              STORE_CALL(st, zone_touch, __VA_ARGS__)
 #define store_record_each(st, ...)             STORE_CALL(st, record_each, __VA_ARGS__)
 #define store_change_since(st, ...)            STORE_CALL(st, change_since, __VA_ARGS__)
 #define store_change_last(st, ...)             STORE_CALL(st, change_last, __VA_ARGS__)

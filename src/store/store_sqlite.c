@@ -326,6 +326,7 @@ const store_ops_t store_sqlite_ops = {
 	.record_all = sq_record_all,
 	.zone_change = sq_zone_change,
 	.zone_all = sq_zone_all,
+	.zone_touch = sq_zone_touch,
 	.record_each = sq_record_each,
 	.change_since = sq_change_since,
 	.change_last = sq_change_last,

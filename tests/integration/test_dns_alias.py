@@ -309,7 +309,9 @@ def test_alias_external_follows_upstream(upstream, server_factory):
     assert r.rcode() == dns.rcode.NOERROR and not r.answer and r.authority
     assert ask(srv.dns_port, "flat.test", "SOA").answer
 
-    # the target changes: the ALIAS follows within its TTL and one refresh
+    # the target changes: the ALIAS follows within its TTL and one refresh, and the zone
+    # gets a new serial so that secondaries transfer the new answers (issue 6)
+    serial_before = ask(srv.dns_port, "flat.test", "SOA").answer[0][0].serial
     knot.write_zone(["192.0.2.20", "192.0.2.21"], ["2001:db8::20"])
     knot.reload()
     t0 = time.monotonic()
@@ -322,6 +324,10 @@ def test_alias_external_follows_upstream(upstream, server_factory):
     took, got = wait_for(lambda: answer_of(srv, "flat.test", "AAAA"),
                          ("NOERROR", ["2001:db8::20"]), FOLLOW_MAX + 2)
     assert took is not None, got
+    took, _ = wait_for(lambda: ask(srv.dns_port, "flat.test", "SOA").answer[0][0].serial
+                       > serial_before, True, 2.0)
+    assert took is not None, "the zone's serial did not change with its ALIAS answers"
+    assert "ALIAS answers changed" in srv.log_text()
 
     # the resolver goes away: the last good answer stays (RFC 8767), for longer than its TTL
     unbound.stop()
