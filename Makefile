@@ -63,7 +63,8 @@ fuzz: build-fuzz
 # make bench: benchmarks (not timed tests). bench-api: Nameplate's API against PowerDNS's
 # (bench/api/README.md); BENCH_API_ARGS=--full for the 100k-zone/10M-record store.
 # bench-dns: the DNS role against Knot DNS and NSD under dnsperf (bench/dns/README.md);
-# BENCH_DNS_ARGS='--record' appends the run to bench/dns/RESULTS.md.
+# BENCH_DNS_ARGS='--record' appends the run to bench/dns/RESULTS.md; then the ALIAS case
+# (bench/dns/alias.py: ALIAS answers against plain A answers, same server, same run).
 # bench-xfr: zone transfers out, AXFR of 1M records and IXFR of one change to knotd, against
 # Knot DNS as the primary (bench/xfr/README.md); BENCH_XFR_ARGS='--record' likewise.
 .PHONY: bench bench-api bench-dns bench-xfr
@@ -76,6 +77,7 @@ bench-api: build
 bench-dns: build
 	bash bench/dns/setup
 	$(PY) bench/dns/bench.py $(BENCH_DNS_ARGS)
+	$(PY) bench/dns/alias.py --binary $(BUILD)/nameplate
 
 bench-xfr: build
 	bash bench/xfr/setup
