@@ -312,18 +312,7 @@ int sq_secondary_create(store_t *st, store_zone_new_t *z, const char *catalog,
 static void read_secondary(arena_t *a, sqlite3_stmt *s, void *p)
 {
 	store_secondary_t *x = p;
-	zone_t *z = &x->zone;
-	z->id = sqlite3_column_int64(s, 0);
-	z->account_id = sqlite3_column_int64(s, 1);
-	z->domain_id = sqlite3_column_int64(s, 2);
-	z->name = sq_text(a, s, 3);
-	z->is_reverse = sqlite3_column_int(s, 4) != 0;
-	z->is_secondary = sqlite3_column_int(s, 5) != 0;
-	z->is_active = sqlite3_column_int(s, 6) != 0;
-	z->serial = (uint32_t)sqlite3_column_int64(s, 7);
-	z->last_transferred_at = sqlite3_column_int64(s, 8);
-	z->created_at = sqlite3_column_int64(s, 9);
-	z->updated_at = sqlite3_column_int64(s, 10);
+	sq_read_zone(a, s, &x->zone); /* columns 0..10 are the zone's */
 	x->has_serial = sqlite3_column_type(s, 11) != SQLITE_NULL;
 	x->serial = (uint32_t)sqlite3_column_int64(s, 11);
 	x->refresh = (uint32_t)sqlite3_column_int64(s, 12);

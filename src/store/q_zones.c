@@ -34,7 +34,7 @@ static void read_domain(arena_t *a, sqlite3_stmt *s, void *p)
 	d->updated_at = sqlite3_column_int64(s, 11);
 }
 
-static void read_zone(arena_t *a, sqlite3_stmt *s, void *p)
+void sq_read_zone(arena_t *a, sqlite3_stmt *s, void *p)
 {
 	zone_t *z = p;
 	z->id = sqlite3_column_int64(s, 0);
@@ -360,14 +360,14 @@ int sq_zone_get(store_t *st, arena_t *a, int64_t account_id, const char *ref, zo
 		b.i[2] = strtoll(ref, NULL, 10);
 		return sq_query(st, a, ZONE_COLS "FROM zones z WHERE (z.account_id = ? OR ? = 0) "
 						 "AND z.id = ?",
-				&b, read_zone, sizeof(*out), true, out, NULL);
+				&b, sq_read_zone, sizeof(*out), true, out, NULL);
 	}
 	size_t len = strlen(ref);
 	b.t[2] = len > 1 && ref[len - 1] == '.' ? arena_strndup(a, ref, len - 1) : ref;
 	b.is_text = 1u << 2;
 	return sq_query(st, a, ZONE_COLS "FROM zones z WHERE (z.account_id = ? OR ? = 0) "
 					 "AND z.name = ?",
-			&b, read_zone, sizeof(*out), true, out, NULL);
+			&b, sq_read_zone, sizeof(*out), true, out, NULL);
 }
 
 /* Binds of the domain and zone lists: account, name_like, registrant, grant user and kind. */
@@ -435,7 +435,7 @@ int sq_zone_list(store_t *st, arena_t *a, int64_t account_id, const store_filter
 		.sorts = sorts,
 		.tiebreak = "z.id",
 		.bind = &b,
-		.read = read_zone,
+		.read = sq_read_zone,
 		.elem_size = sizeof(zone_t),
 	};
 	return sq_list(st, a, &lq, &page, out, count, total);
@@ -548,7 +548,7 @@ int sq_zone_set_active(store_t *st, int64_t account_id, int64_t zone_id, bool is
 
 int sq_zone_all(store_t *st, arena_t *a, zone_t **out, size_t *count)
 {
-	return sq_query(st, a, ZONE_COLS "FROM zones z ORDER BY z.id", NULL, read_zone,
+	return sq_query(st, a, ZONE_COLS "FROM zones z ORDER BY z.id", NULL, sq_read_zone,
 			sizeof(zone_t), false, out, count);
 }
 

@@ -100,6 +100,9 @@ typedef struct sq_list_query {
 int sq_list(store_t *st, arena_t *a, const sq_list_query_t *lq, const store_list_t *page,
 	    void *out, size_t *count, int64_t *total);
 
+/* A zones row from ZONE_COLS' first eleven columns (q_zones.c) into a zone_t. */
+void sq_read_zone(arena_t *a, sqlite3_stmt *s, void *p);
+
 /* Run one statement to completion (no rows expected). */
 int sq_step_done(sq_conn_t *c, sqlite3_stmt *s);
 /* Column text copied into the arena; NULL for SQL NULL. */
