@@ -230,10 +230,11 @@ static void *run(void *arg)
 		if (l->is_stopping) {
 			break;
 		}
-		/* Rebuilding costs about what the last one did: wait as long again after it, so
-		 * a stream of writes to a big zone is taken in batches and the loader uses at most
-		 * about half a core. Small zones rebuild in microseconds: no delay to speak of. */
-		int64_t wait_us = l->last_end_us + l->last_took_us - time_mono_us();
+		/* Rebuilding costs about what the last one did: wait as long again after it (at
+		 * most 100 ms, so a single change to a huge zone is not held a whole rebuild), so
+		 * a stream of writes is taken in batches. Small zones rebuild in microseconds. */
+		int64_t pause_us = l->last_took_us < 100000 ? l->last_took_us : 100000;
+		int64_t wait_us = l->last_end_us + pause_us - time_mono_us();
 		if (wait_us > 0) {
 			struct timespec ts;
 			clock_gettime(CLOCK_MONOTONIC, &ts);
