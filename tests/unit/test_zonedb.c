@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/err.h"
@@ -110,6 +111,37 @@ static void test_refused_zones(void **state)
 	assert_non_null(strstr(err, "CNAME"));
 }
 
+/* Many zones one by one (start-up): every one is found, and the table only doubles. */
+static void test_many_zones(void **state)
+{
+	zdb_t *db = zdb_new();
+	char apex[64];
+	knot_dname_t q[KNOT_DNAME_MAXLEN];
+	for (int i = 0; i < 3000; i++) {
+		snprintf(apex, sizeof(apex), "z%d.test", i);
+		zdb_builder_t *b = zdb_builder_new(apex, (uint32_t)i);
+		snprintf(apex, sizeof(apex), "z%d.test.", i);
+		assert_int_equal(zdb_builder_add(b, apex, KNOT_RRTYPE_SOA, 60, soa, sizeof(soa)),
+				 ERR_OK);
+		const char *err = NULL;
+		zdb_zone_t *z = zdb_builder_finish(b, &err);
+		assert_non_null(z);
+		zdb_publish(db, z);
+	}
+	assert_int_equal(zdb_zone_count(db), 3000);
+	for (int i = 0; i < 3000; i += 7) {
+		snprintf(apex, sizeof(apex), "www.z%d.test.", i);
+		name(apex, q);
+		const zdb_zone_t *z = zdb_find_zone(db, q);
+		assert_non_null(z);
+		assert_int_equal(zdb_zone_serial(z), (uint32_t)i);
+	}
+	name("z3000.test.", q);
+	assert_null(zdb_find_zone(db, q));
+	zdb_reclaim(db);
+	zdb_free(db);
+}
+
 static void test_table(void **state)
 {
 	zdb_t *db = zdb_new();
@@ -151,6 +183,7 @@ int main(void)
 		cmocka_unit_test(test_lookups),
 		cmocka_unit_test(test_refused_zones),
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_many_zones),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,9 +2,11 @@
  *
  * DESIGN: a zone is found by the longest apex that is a suffix of the qname, one hash
  * probe per suffix (names of at most `max_labels` labels are tried). The table of zones
- * is immutable once published; a new version of a zone goes into its slot with one
- * atomic store, a new or removed zone swaps the table. Retired zones and tables wait on a
- * list until every online reader has passed a quiescent point (QSBR).
+ * never changes shape once published: a new version of a zone goes into its slot with one
+ * atomic store, a new zone fills an empty slot while the table is at most half full, and
+ * otherwise (or for a removed zone) a new table, twice the size, replaces it. Retired
+ * zones and tables wait on a list until every online reader has passed a quiescent point
+ * (QSBR).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -155,8 +157,8 @@ typedef struct slot {
 
 typedef struct table {
 	size_t mask;
-	size_t count;
-	unsigned max_labels;
+	_Atomic size_t count;     /* written by the writer only; readers load relaxed */
+	_Atomic unsigned max_labels;
 	slot_t slots[];
 } table_t;
 
@@ -213,11 +215,15 @@ static void table_put(table_t *t, zdb_zone_t *z)
 	for (size_t i = z->apex_hash & t->mask;; i = (i + 1) & t->mask) {
 		slot_t *s = &t->slots[i];
 		if (atomic_load_explicit(&s->zone, memory_order_relaxed) == NULL) {
+			/* max_labels first: a reader that finds the zone may need the labels */
+			unsigned labels = (unsigned)knot_dname_labels(z->apex, NULL);
+			if (labels > atomic_load_explicit(&t->max_labels, memory_order_relaxed)) {
+				atomic_store_explicit(&t->max_labels, labels, memory_order_relaxed);
+			}
 			s->hash = z->apex_hash;
 			atomic_store_explicit(&s->zone, z, memory_order_release);
-			t->count++;
-			unsigned labels = (unsigned)knot_dname_labels(z->apex, NULL);
-			t->max_labels = labels > t->max_labels ? labels : t->max_labels;
+			atomic_store_explicit(&t->count, atomic_load(&t->count) + 1,
+					      memory_order_relaxed);
 			return;
 		}
 	}
@@ -290,12 +296,13 @@ void zdb_free(zdb_t *db)
 const zdb_zone_t *zdb_find_zone(const zdb_t *db, const knot_dname_t *qname)
 {
 	const table_t *t = atomic_load_explicit(&((zdb_t *)db)->table, memory_order_acquire);
-	if (t->count == 0) {
+	if (atomic_load_explicit(&((table_t *)t)->count, memory_order_relaxed) == 0) {
 		return NULL;
 	}
 	const knot_dname_t *p = qname;
 	size_t labels = knot_dname_labels(qname, NULL);
-	while (labels > t->max_labels) {
+	unsigned max_labels = atomic_load_explicit(&((table_t *)t)->max_labels, memory_order_relaxed);
+	while (labels > max_labels) {
 		p = knot_wire_next_label(p, NULL);
 		labels--;
 	}
@@ -316,10 +323,11 @@ size_t zdb_zone_count(const zdb_t *db)
 	return atomic_load(&((zdb_t *)db)->table)->count;
 }
 
-/* A copy of the table with room for one more, without `skip`. */
+/* A copy of the table without `skip`, with room to grow: it doubles, so adding n zones
+ * one by one copies O(n) slots in all (start-up with 100,000 zones). */
 static table_t *table_copy(const table_t *t, const knot_dname_t *skip)
 {
-	table_t *n = table_new(t->count + 1);
+	table_t *n = table_new(2 * (atomic_load(&t->count) + 1));
 	for (size_t i = 0; i <= t->mask; i++) {
 		zdb_zone_t *z = atomic_load(&t->slots[i].zone);
 		if (z != NULL && (skip == NULL || !knot_dname_is_equal(z->apex, skip))) {
@@ -338,6 +346,10 @@ void zdb_publish(zdb_t *db, zdb_zone_t *zone)
 		/* A new version of a served zone: one pointer store. */
 		zdb_zone_t *old = atomic_exchange_explicit(&s->zone, zone, memory_order_acq_rel);
 		retire(db, old, NULL);
+	} else if ((atomic_load(&t->count) + 1) * 2 <= t->mask + 1) {
+		/* Room left: fill an empty slot in place. Readers either miss the new zone (it is
+		 * new) or see it whole: its slot's pointer is stored last, with release. */
+		table_put(t, zone);
 	} else {
 		table_t *n = table_copy(t, NULL);
 		table_put(n, zone);
