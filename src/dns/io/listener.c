@@ -12,7 +12,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +24,7 @@
 
 #include "core/err.h"
 #include "core/log.h"
+#include "core/netaddr.h"
 #include "core/mem.h"
 #include "dns/io/io_internal.h"
 
@@ -137,48 +137,17 @@ static void addr_set_port(io_addr_t *a, uint16_t port)
 	}
 }
 
-static bool is_port(const char *p)
-{
-	size_t len = strspn(p, "0123456789");
-	return len > 0 && len <= 5 && p[len] == '\0' && atoi(p) <= 65535;
-}
-
-/* "192.0.2.1:53" or "[2001:db8::1]:53", numeric only. */
+/* "192.0.2.1:53" or "[2001:db8::1]:53", numeric only (core/netaddr). */
 static int parse_one(const char *text, size_t len, io_addr_t *a)
 {
-	char host[IO_ADDR_TEXT];
-	if (len == 0 || len >= sizeof(host)) {
+	if (len == 0 || len >= sizeof(a->text)) {
 		return ERR_INVALID;
 	}
 	memcpy(a->text, text, len);
 	a->text[len] = '\0';
-	const char *colon = strrchr(a->text, ':');
-	if (colon == NULL || colon == a->text || !is_port(colon + 1)) {
+	if (netaddr_parse(a->text, len, 0, &a->ss, &a->len) != ERR_OK) {
 		return ERR_INVALID;
 	}
-	size_t hlen = (size_t)(colon - a->text);
-	memcpy(host, a->text, hlen);
-	host[hlen] = '\0';
-	bool is_bracketed = host[0] == '[';
-	if (is_bracketed) {
-		if (hlen < 3 || host[hlen - 1] != ']') {
-			return ERR_INVALID;
-		}
-		memmove(host, host + 1, hlen - 2);
-		host[hlen - 2] = '\0';
-	} else if (strchr(host, ':') != NULL) {
-		return ERR_INVALID; /* IPv6 needs its brackets: [::1]:53 */
-	}
-	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
-				  .ai_family = is_bracketed ? AF_INET6 : AF_INET,
-				  .ai_socktype = SOCK_DGRAM };
-	struct addrinfo *res = NULL;
-	if (getaddrinfo(host, colon + 1, &hints, &res) != 0 || res == NULL) {
-		return ERR_INVALID;
-	}
-	memcpy(&a->ss, res->ai_addr, res->ai_addrlen);
-	a->len = res->ai_addrlen;
-	freeaddrinfo(res);
 	if (a->ss.ss_family == AF_INET6) {
 		a->is_wild = IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&a->ss)->sin6_addr);
 	} else {

@@ -8,12 +8,12 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
+#include "core/netaddr.h"
 #include "core/mem.h"
 #include "dns/xfr/xfr_internal.h"
 
@@ -195,36 +195,7 @@ static int parse_target(const char *item, size_t len, notify_target_t *t)
 	}
 	memcpy(t->text, item, len);
 	t->text[len] = '\0';
-	char host[XFR_ADDR_TEXT];
-	const char *colon = strrchr(t->text, ':');
-	if (colon == NULL || colon == t->text || colon[1] == '\0' ||
-	    strspn(colon + 1, "0123456789") != strlen(colon + 1) || atoi(colon + 1) > 65535) {
-		return ERR_INVALID;
-	}
-	size_t hlen = (size_t)(colon - t->text);
-	memcpy(host, t->text, hlen);
-	host[hlen] = '\0';
-	bool is_bracketed = host[0] == '[';
-	if (is_bracketed) {
-		if (hlen < 3 || host[hlen - 1] != ']') {
-			return ERR_INVALID;
-		}
-		memmove(host, host + 1, hlen - 2);
-		host[hlen - 2] = '\0';
-	} else if (strchr(host, ':') != NULL) {
-		return ERR_INVALID; /* IPv6 needs its brackets: [::1]:53 */
-	}
-	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
-				  .ai_family = is_bracketed ? AF_INET6 : AF_INET,
-				  .ai_socktype = SOCK_DGRAM };
-	struct addrinfo *res = NULL;
-	if (getaddrinfo(host, colon + 1, &hints, &res) != 0 || res == NULL) {
-		return ERR_INVALID;
-	}
-	memcpy(&t->ss, res->ai_addr, res->ai_addrlen);
-	t->len = res->ai_addrlen;
-	freeaddrinfo(res);
-	return ERR_OK;
+	return netaddr_parse(t->text, len, 0, &t->ss, &t->len) == ERR_OK ? ERR_OK : ERR_INVALID;
 }
 
 int targets_parse(const char *text, notify_target_t **out, size_t *count, char *err,
