@@ -389,3 +389,72 @@ int sq_record_each(store_t *st, int64_t zone_id, uint32_t *serial,
 	sq_release(st, c);
 	return ret;
 }
+
+/* The touched names come from the rows' RR lists (absolute names with the final dot, as
+ * sq_record_rr_json() writes them); records keep names relative to the zone. */
+static const char TOUCHED_SQL[] =
+	"WITH z(name) AS (SELECT name || '.' FROM zones WHERE id = ?1), "
+	"t(abs) AS (SELECT json_extract(j.value, '$.name') FROM zone_changes c, "
+	"json_each(c.removed) j WHERE c.zone_id = ?1 AND c.id > ?2 "
+	"UNION SELECT json_extract(j.value, '$.name') FROM zone_changes c, "
+	"json_each(c.added) j WHERE c.zone_id = ?1 AND c.id > ?2), "
+	"n(rel) AS (SELECT CASE WHEN t.abs = z.name THEN '' "
+	"ELSE substr(t.abs, 1, length(t.abs) - length(z.name) - 1) END FROM t, z "
+	"WHERE t.abs = z.name OR t.abs LIKE '%.' || z.name) "
+	"SELECT n.rel, r.type_code, r.ttl, r.rdata, r.content, r.regions FROM n "
+	"LEFT JOIN records r ON r.zone_id = ?1 AND r.name = n.rel ORDER BY n.rel";
+
+int sq_record_each_touched(store_t *st, int64_t zone_id, int64_t after, uint32_t *serial,
+			   void (*fn)(void *ctx, const char *name, uint16_t type, uint32_t ttl,
+				      const uint8_t *rdata, uint16_t size, const char *content,
+				      const char *regions),
+			   void *ctx)
+{
+	sq_conn_t *c = sq_acquire(st);
+	if (c == NULL) {
+		return ERR_STORE;
+	}
+	int ret = sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? ERR_OK : ERR_STORE;
+	sqlite3_stmt *s = ret == ERR_OK ? sq_prepare(c, "SELECT serial, EXISTS (SELECT 1 FROM "
+							"zone_changes WHERE zone_id = ?1 AND "
+							"id > ?2 AND kind != 'records') "
+							"FROM zones WHERE id = ?1")
+					: NULL;
+	if (s != NULL) {
+		sqlite3_bind_int64(s, 1, zone_id);
+		sqlite3_bind_int64(s, 2, after);
+		int rc = sqlite3_step(s);
+		*serial = rc == SQLITE_ROW ? (uint32_t)sqlite3_column_int64(s, 0) : 0;
+		ret = rc == SQLITE_ROW ? (sqlite3_column_int(s, 1) ? ERR_CONFLICT : ERR_OK)
+				       : rc == SQLITE_DONE ? ERR_NOTFOUND : sq_err(c, rc);
+		sqlite3_reset(s);
+	}
+	s = ret == ERR_OK ? sq_prepare(c, TOUCHED_SQL) : NULL;
+	if (s != NULL) {
+		sqlite3_bind_int64(s, 1, zone_id);
+		sqlite3_bind_int64(s, 2, after);
+		int rc;
+		char *last = NULL;
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			const char *name = (const char *)sqlite3_column_text(s, 0);
+			if (last == NULL || strcmp(last, name) != 0) {
+				free(last);
+				last = strdup(name);
+				fn(ctx, name, 0, 0, NULL, 0, NULL, NULL);
+			}
+			if (sqlite3_column_type(s, 1) != SQLITE_NULL) {
+				fn(ctx, name, (uint16_t)sqlite3_column_int(s, 1),
+				   (uint32_t)sqlite3_column_int64(s, 2), sqlite3_column_blob(s, 3),
+				   (uint16_t)sqlite3_column_bytes(s, 3),
+				   (const char *)sqlite3_column_text(s, 4),
+				   (const char *)sqlite3_column_text(s, 5));
+			}
+		}
+		free(last);
+		ret = rc == SQLITE_DONE ? ERR_OK : sq_err(c, rc);
+		sqlite3_reset(s);
+	}
+	sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+	sq_release(st, c);
+	return ret;
+}

@@ -169,6 +169,11 @@ int sq_record_all(store_t *st, arena_t *a, const zone_t *zone, record_t **out, s
 int sq_zone_change(store_t *st, store_change_t *chg);
 int sq_zone_all(store_t *st, arena_t *a, zone_t **out, size_t *count);
 int sq_zone_touch(store_t *st, const char *zone_name, uint32_t *serial);
+int sq_record_each_touched(store_t *st, int64_t zone_id, int64_t after, uint32_t *serial,
+			   void (*fn)(void *ctx, const char *name, uint16_t type, uint32_t ttl,
+				      const uint8_t *rdata, uint16_t size, const char *content,
+				      const char *regions),
+			   void *ctx);
 int sq_record_each(store_t *st, int64_t zone_id, uint32_t *serial,
 		   void (*fn)(void *ctx, const char *name, uint16_t type, uint32_t ttl,
 			      const uint8_t *rdata, uint16_t size, const char *content,

@@ -308,6 +308,17 @@ typedef struct store_ops {
 				      const uint8_t *rdata, uint16_t size, const char *content,
 				      const char *regions),
 			   void *ctx);
+	/* The records now at the names that a zone's change-log rows after id `after` touched
+	 * (the RRs they removed and added), in one read transaction, for patching the zone in
+	 * memory: fn once with type 0 and no data per touched name (relative, "" for the
+	 * apex), then once per record at it, as record_each. *serial gets the zone's serial.
+	 * ERR_CONFLICT when a row after `after` is not a record change (a zone replaced,
+	 * (de)activated ...): read the whole zone instead. */
+	int (*record_each_touched)(store_t *st, int64_t zone_id, int64_t after, uint32_t *serial,
+				   void (*fn)(void *ctx, const char *name, uint16_t type,
+					      uint32_t ttl, const uint8_t *rdata, uint16_t size,
+					      const char *content, const char *regions),
+				   void *ctx);
 	/* Change-log rows after id `after`, oldest first, at most `limit`. */
 	int (*change_since)(store_t *st, arena_t *a, int64_t after, size_t limit,
 			    store_change_row_t **out, size_t *count);
@@ -431,6 +442,7 @@ void store_close(store_t *st);
 #define store_zone_all(st, ...)                STORE_CALL(st, zone_all, __VA_ARGS__)
 #define store_zone_touch(st, ...)              STORE_CALL(st, zone_touch, __VA_ARGS__)
 #define store_record_each(st, ...)             STORE_CALL(st, record_each, __VA_ARGS__)
+#define store_record_each_touched(st, ...)     STORE_CALL(st, record_each_touched, __VA_ARGS__)
 #define store_change_since(st, ...)            STORE_CALL(st, change_since, __VA_ARGS__)
 #define store_change_last(st, ...)             STORE_CALL(st, change_last, __VA_ARGS__)
 #define store_set_change_hook(st, ...)         STORE_CALL(st, set_change_hook, __VA_ARGS__)

@@ -328,6 +328,7 @@ const store_ops_t store_sqlite_ops = {
 	.zone_all = sq_zone_all,
 	.zone_touch = sq_zone_touch,
 	.record_each = sq_record_each,
+	.record_each_touched = sq_record_each_touched,
 	.change_since = sq_change_since,
 	.change_last = sq_change_last,
 	.set_change_hook = sq_set_change_hook,

@@ -105,6 +105,7 @@ def test_each_node_serves_its_region(two_regions):
     r = srv.request("PATCH", "/v2/%d/zones/geo.test/records/%d" % (srv.account_id, rec["id"]),
                     token=srv.token, json={"regions": ["global"]})
     assert r.status_code == 200, r.text
-    assert addresses(glob, "west.geo.test") == (dns.rcode.NOERROR, ["192.0.2.40"])
+    assert wait_for(lambda: addresses(glob, "west.geo.test"),
+                    (dns.rcode.NOERROR, ["192.0.2.40"])) == (dns.rcode.NOERROR, ["192.0.2.40"])
     assert wait_for(lambda: addresses(sv1, "west.geo.test"),
                     (dns.rcode.NOERROR, ["192.0.2.40"])) == (dns.rcode.NOERROR, ["192.0.2.40"])

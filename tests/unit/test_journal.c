@@ -12,6 +12,7 @@
 #include <libknot/libknot.h>
 #include <libzscanner/scanner.h>
 
+#include "sorted_runs.h"
 #include "core/err.h"
 #include "dns/xfr/xfr_internal.h"
 
@@ -84,10 +85,7 @@ static char *dump(const xfr_diff_t *d)
 static void expect_dump(const xfr_diff_t *d, const char *want)
 {
 	char *got = dump(d);
-	if (strcmp(got, want) != 0) {
-		fprintf(stderr, "--- got ---\n%s--- want ---\n%s", got, want);
-	}
-	assert_string_equal(got, want);
+	assert_runs_equal(got, want);
 	free(got);
 }
 

@@ -17,6 +17,7 @@
 #include <libknot/tsig-op.h>
 #include <libzscanner/scanner.h>
 
+#include "sorted_runs.h"
 #include "core/err.h"
 #include "dns/query/query.h"
 #include "dns/xfr/xfr_internal.h"
@@ -289,8 +290,7 @@ static void test_axfr(void **state)
 	ask(query(KNOT_RRTYPE_AXFR, 0, 1), true);
 	assert_int_equal(A.rcode, KNOT_RCODE_NOERROR);
 	assert_int_equal(A.messages, 1);
-	/* nodes in the zone's order: shorter names first, then by their bytes */
-	assert_string_equal(A.text, "SOA 2\nNS example.com.\nTXT new.example.com.\n"
+	assert_runs_equal(A.text, "SOA 2\nNS example.com.\nTXT new.example.com.\n"
 				    "A ns1.example.com.\nA www.example.com.\nSOA 2\n");
 	/* over UDP: NOTIMP (RFC 5936 4.2) */
 	size_t size = query(KNOT_RRTYPE_AXFR, 0, 2);
@@ -321,22 +321,22 @@ static void test_ixfr(void **state)
 	/* from 1: the difference (old SOA, removed, new SOA, added) between our SOAs */
 	ask(query(KNOT_RRTYPE_IXFR, 1, 5), true);
 	assert_int_equal(A.rcode, KNOT_RCODE_NOERROR);
-	assert_string_equal(A.text, "SOA 2\nSOA 1\nTXT old.example.com.\nA www.example.com.\n"
+	assert_runs_equal(A.text, "SOA 2\nSOA 1\nTXT old.example.com.\nA www.example.com.\n"
 				    "SOA 2\nTXT new.example.com.\nA www.example.com.\nSOA 2\n");
 	/* the same over UDP, where it fits */
 	ask(query(KNOT_RRTYPE_IXFR, 1, 6), false);
 	assert_int_equal(A.rrs, 8);
 	/* up to date, or ahead: the SOA alone */
 	ask(query(KNOT_RRTYPE_IXFR, 2, 7), true);
-	assert_string_equal(A.text, "SOA 2\n");
+	assert_runs_equal(A.text, "SOA 2\n");
 	ask(query(KNOT_RRTYPE_IXFR, 5, 8), false);
-	assert_string_equal(A.text, "SOA 2\n");
+	assert_runs_equal(A.text, "SOA 2\n");
 	/* no history from there: the whole zone AXFR-style over TCP, the SOA over UDP */
 	ask(query(KNOT_RRTYPE_IXFR, 0xfffffff0u, 9), true);
-	assert_string_equal(A.text, "SOA 2\nNS example.com.\nTXT new.example.com.\n"
+	assert_runs_equal(A.text, "SOA 2\nNS example.com.\nTXT new.example.com.\n"
 				    "A ns1.example.com.\nA www.example.com.\nSOA 2\n");
 	ask(query(KNOT_RRTYPE_IXFR, 0xfffffff0u, 10), false);
-	assert_string_equal(A.text, "SOA 2\n");
+	assert_runs_equal(A.text, "SOA 2\n");
 	/* an IXFR without the client's SOA */
 	size_t size = query(KNOT_RRTYPE_IXFR, 0, 11);
 	knot_wire_set_nscount(F.in, 0);
@@ -348,7 +348,7 @@ static void test_ixfr(void **state)
 	ask(query(KNOT_RRTYPE_IXFR, 1, 12), true);
 	assert_int_equal(A.rrs, 1 + 6 + 305 + 1); /* ours, 1->2, 2->4 (300 hosts), ours */
 	ask(query(KNOT_RRTYPE_IXFR, 1, 13), false);
-	assert_string_equal(A.text, "SOA 4\n");
+	assert_runs_equal(A.text, "SOA 4\n");
 }
 
 static void test_tsig(void **state)

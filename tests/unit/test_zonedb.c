@@ -79,19 +79,19 @@ static void test_lookups(void **state)
 
 	name("foo.w.example.com.", q); /* the encloser w has the wildcard child */
 	assert_null(zdb_zone_find(z, q, &enc));
-	assert_non_null(enc->wildcard);
+	assert_non_null(zdb_zone_wildcard(z, enc));
 	assert_true(enc->flags & ZDB_NODE_EMPTY);
 
 	name("ns.sub.example.com.", q);
 	n = zdb_zone_find(z, q, &enc);
 	assert_non_null(n);
 	assert_true(n->flags & ZDB_NODE_NONAUTH);
-	const zdb_node_t *cut = zdb_node_cut(n);
+	const zdb_node_t *cut = zdb_zone_cut(z, n);
 	assert_non_null(cut);
 	assert_true(cut->flags & ZDB_NODE_DELEG);
 	name("sub.example.com.", q);
 	assert_true(knot_dname_is_equal(cut->owner, q));
-	assert_null(zdb_node_cut(zdb_zone_apex_node(z)));
+	assert_null(zdb_zone_cut(z, zdb_zone_apex_node(z)));
 	zdb_zone_free(z);
 }
 
@@ -177,6 +177,165 @@ static void test_table(void **state)
 	zdb_free(db);
 }
 
+/* ---- patches: a patched version equals the same data built whole ---------------------------- */
+
+/* Names (relative to p.test; "" is the apex) and the records each may hold. */
+static const char *const pnames[] = {
+	"", "www", "a.b.c", "b.c", "*.w", "x.w", "sub", "ns.sub", "deep.sub", "m", "*.m.n",
+	"q.r.s.t", "r.s.t", "*", "cn",
+};
+#define PNAMES (sizeof(pnames) / sizeof(pnames[0]))
+enum { P_A1, P_A2, P_TXT, P_NS, P_CNAME, P_ALIAS, P_KINDS };
+static const uint8_t ptxt[] = { 2, 'h', 'i' };
+
+typedef struct pmodel {
+	bool has[PNAMES][P_KINDS];
+	uint32_t serial;
+} pmodel_t;
+
+static void padd(zdb_builder_t *b, const pmodel_t *m, size_t i)
+{
+	char owner[128];
+	snprintf(owner, sizeof(owner), "%s%sp.test.", pnames[i], *pnames[i] ? "." : "");
+	if (i == 0) {
+		assert_int_equal(zdb_builder_add(b, owner, KNOT_RRTYPE_SOA, 60, soa, sizeof(soa)),
+				 ERR_OK);
+	}
+	for (int k = 0; k < P_KINDS; k++) {
+		if (!m->has[i][k]) {
+			continue;
+		}
+		int ret = ERR_OK;
+		switch (k) {
+		case P_A1: ret = zdb_builder_add(b, owner, KNOT_RRTYPE_A, 60, addr1, 4); break;
+		case P_A2: ret = zdb_builder_add(b, owner, KNOT_RRTYPE_A, 30, addr2, 4); break;
+		case P_TXT: ret = zdb_builder_add(b, owner, KNOT_RRTYPE_TXT, 60, ptxt, 3); break;
+		case P_NS:
+			ret = zdb_builder_add(b, owner, KNOT_RRTYPE_NS, 60, ns_target, sizeof(ns_target));
+			break;
+		case P_CNAME:
+			ret = zdb_builder_add(b, owner, KNOT_RRTYPE_CNAME, 60, ns_target,
+					      sizeof(ns_target));
+			break;
+		case P_ALIAS:
+			ret = zdb_builder_add_pseudo(b, owner, ZDB_TYPE_ALIAS, 60, "target.example.");
+			break;
+		}
+		assert_int_equal(ret, ERR_OK);
+	}
+}
+
+static zdb_zone_t *pbuild(const pmodel_t *m, const char **err)
+{
+	zdb_builder_t *b = zdb_builder_new("p.test", m->serial);
+	for (size_t i = 0; i < PNAMES; i++) {
+		padd(b, m, i);
+	}
+	return zdb_builder_finish(b, err);
+}
+
+static bool rrsets_equal(const zdb_node_t *x, const zdb_node_t *y)
+{
+	if (x->rrset_count != y->rrset_count || (x->pseudo == NULL) != (y->pseudo == NULL)) {
+		return false;
+	}
+	for (uint16_t i = 0; i < x->rrset_count; i++) {
+		if (!knot_rrset_equal(&x->rrsets[i], &y->rrsets[i], true) ||
+		    x->rrsets[i].ttl != y->rrsets[i].ttl) {
+			return false;
+		}
+	}
+	return x->pseudo == NULL || knot_dname_is_equal(x->pseudo->alias, y->pseudo->alias);
+}
+
+/* Every node of a is in b with the same data, flags and children count, and vice versa. */
+static void assert_same_zone(const zdb_zone_t *a, const zdb_zone_t *b)
+{
+	assert_int_equal(zdb_zone_node_count(a), zdb_zone_node_count(b));
+	assert_int_equal(zdb_zone_rr_count(a), zdb_zone_rr_count(b));
+	size_t pos = 0, seen = 0, ac = 0, bc = 0;
+	for (const zdb_node_t *x; (x = zdb_zone_next(a, &pos)) != NULL; seen++) {
+		const zdb_node_t *y = zdb_zone_get(b, x->owner);
+		char txt[KNOT_DNAME_TXT_MAXLEN + 1];
+		knot_dname_to_str(txt, x->owner, sizeof(txt));
+		if (y == NULL || x->flags != y->flags || x->children != y->children ||
+		    !rrsets_equal(x, y)) {
+			fail_msg("node %s differs (flags %x/%x, children %u/%u)", txt, x->flags,
+				 y ? y->flags : 0, x->children, y ? y->children : 0);
+		}
+	}
+	assert_int_equal(seen, zdb_zone_node_count(a));
+	zdb_zone_aliases(a, &ac);
+	zdb_zone_aliases(b, &bc);
+	assert_int_equal(ac, bc);
+	assert_true(knot_rrset_equal(zdb_zone_soa(a), zdb_zone_soa(b), true));
+}
+
+static void test_patch_equals_build(void **state)
+{
+	pmodel_t m = { .serial = 1 };
+	m.has[1][P_A1] = m.has[2][P_TXT] = m.has[4][P_A1] = m.has[6][P_NS] = m.has[7][P_A1] = true;
+	const char *err = NULL;
+	zdb_zone_t *cur = pbuild(&m, &err);
+	assert_non_null(cur);
+	srandom(7);
+	size_t patched = 0, rebuilt = 0, refused = 0;
+	for (int step = 0; step < 3000; step++) {
+		pmodel_t next = m;
+		next.serial = m.serial + 1;
+		size_t touched[3];
+		size_t count = 1 + (size_t)random() % 3;
+		for (size_t t = 0; t < count; t++) {
+			size_t i = 1 + (size_t)random() % (PNAMES - 1);
+			touched[t] = i;
+			for (int k = 0; k < P_KINDS; k++) {
+				/* mostly address and text data; zone cuts, CNAMEs and ALIAS now and then */
+				int odds = k <= P_TXT ? 2 : 8;
+				next.has[i][k] = random() % odds == 0;
+			}
+		}
+		zdb_zone_t *whole = pbuild(&next, &err);
+		zdb_builder_t *b = zdb_patch_new(cur, next.serial);
+		assert_int_equal(zdb_patch_touch(b, "p.test."), ERR_OK);
+		padd(b, &next, 0); /* the new SOA */
+		for (size_t t = 0; t < count; t++) {
+			char owner[128];
+			snprintf(owner, sizeof(owner), "%s.p.test.", pnames[touched[t]]);
+			assert_int_equal(zdb_patch_touch(b, owner), ERR_OK);
+			padd(b, &next, touched[t]);
+		}
+		const char *perr = NULL;
+		zdb_zone_t *patch = zdb_patch_finish(b, &perr);
+		if (whole == NULL) {
+			/* data the server refuses (a CNAME beside other data): so does the patch,
+			 * unless it gives up for a whole build, which refuses it */
+			assert_null(patch);
+			refused++;
+			continue;
+		}
+		if (patch == NULL) {
+			assert_null(perr);
+			rebuilt++;
+			zdb_zone_free(cur);
+			cur = whole;
+		} else {
+			assert_same_zone(patch, whole);
+			assert_same_zone(whole, patch);
+			patched++;
+			/* the old version stays as it was until it is freed */
+			zdb_zone_free(cur);
+			zdb_zone_free(whole);
+			cur = patch;
+		}
+		m = next;
+	}
+	zdb_zone_free(cur);
+	/* the mix exercised each path */
+	assert_true(patched > 1000);
+	assert_true(rebuilt > 10);
+	assert_true(refused > 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -184,6 +343,7 @@ int main(void)
 		cmocka_unit_test(test_refused_zones),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_many_zones),
+		cmocka_unit_test(test_patch_equals_build),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -187,7 +187,7 @@ static const knot_rrset_t *chase(const alias_t *a, const zdb_t *db, const knot_d
 			return NULL;
 		}
 		if (n == NULL && !(enc->flags & ZDB_NODE_DNAME)) {
-			n = enc->wildcard; /* RFC 4592 */
+			n = zdb_zone_wildcard(z, enc); /* RFC 4592 */
 		}
 		if (n == NULL) {
 			return NULL;

@@ -187,7 +187,7 @@ static state_t name_found(query_ctx_t *qc, step_t *step, const zdb_node_t *node)
 	 * is a referral, tested before the CNAME: data below a cut is not ours to follow. */
 	if ((node->flags & ZDB_NODE_NONAUTH) ||
 	    ((node->flags & ZDB_NODE_DELEG) && qtype != KNOT_RRTYPE_DS)) {
-		step->cut = zdb_node_cut(node);
+		step->cut = zdb_zone_cut(step->zone, node);
 		return ST_DELEG;
 	}
 	if ((node->flags & ZDB_NODE_CNAME) && qtype != KNOT_RRTYPE_CNAME &&
@@ -256,7 +256,7 @@ static state_t follow_dname(query_ctx_t *qc, step_t *step, const zdb_node_t *enc
 static state_t name_not_found(query_ctx_t *qc, step_t *step, const zdb_node_t *encloser)
 {
 	if (encloser->flags & (ZDB_NODE_DELEG | ZDB_NODE_NONAUTH)) {
-		step->cut = zdb_node_cut(encloser);
+		step->cut = zdb_zone_cut(step->zone, encloser);
 		return ST_DELEG;
 	}
 	if (encloser->flags & ZDB_NODE_DNAME) {
@@ -264,8 +264,9 @@ static state_t name_not_found(query_ctx_t *qc, step_t *step, const zdb_node_t *e
 	}
 	/* RFC 4592 3.3.1: only the closest encloser's "*" child can match; names and empty
 	 * non-terminals between it and the qname block it by being the closer encloser. */
-	if (encloser->wildcard != NULL) {
-		return name_found(qc, step, encloser->wildcard);
+	const zdb_node_t *wildcard = zdb_zone_wildcard(step->zone, encloser);
+	if (wildcard != NULL) {
+		return name_found(qc, step, wildcard);
 	}
 	return ST_MISS;
 }
@@ -368,7 +369,7 @@ static int put_glue(query_ctx_t *qc, const query_extra_t *e, const knot_dname_t 
 	const zdb_node_t *encloser = NULL;
 	const zdb_node_t *node = zdb_zone_find(e->zone, lower, &encloser);
 	if (node == NULL) {
-		node = encloser->wildcard; /* as Knot: an expanded wildcard serves too */
+		node = zdb_zone_wildcard(e->zone, encloser); /* as Knot: an expanded wildcard serves too */
 	}
 	if (node == NULL) {
 		return KNOT_EOK;

@@ -51,11 +51,14 @@ static int put_soa(xfr_out_t *o, knot_pkt_t *pkt)
 
 int axfr_body(xfr_out_t *o, knot_pkt_t *pkt)
 {
-	size_t count = zdb_zone_node_count(o->zone);
-	for (; o->node < count; o->node++, o->has_view = false) {
+	for (;; o->has_view = false) {
 		if (!o->has_view) {
+			const zdb_node_t *n = zdb_zone_next(o->zone, &o->node);
+			if (n == NULL) {
+				break;
+			}
 			arena_reset(&o->synth.mem);
-			view_fill(o->view, zdb_zone_node_at(o->zone, o->node), &o->synth);
+			view_fill(o->view, n, &o->synth);
 			o->has_view = true;
 			o->set = 0;
 			o->rr = 0;

@@ -6,7 +6,8 @@
  * journals are small arrays of refcounted diffs, so the journal of a new zone version
  * shares every diff of the previous one and adds one. Two sources of diffs:
  *   - two versions in memory (the loader publishes a new one while we hold the old):
- *     their exact difference, node by node in the zone's name order, RRset by RRset;
+ *     their exact difference, RRset by RRset at the names the new version replaced (when
+ *     it was patched from the old one) or at every name;
  *     an RRset whose TTL changed is removed and added whole. This is always what a
  *     secondary holding the old version must apply, whatever made the change (records,
  *     a zone import, a secondary zone's transfer, ALIAS answers), so IXFR never sends a
@@ -149,7 +150,7 @@ void view_fill(view_t *v, const zdb_node_t *n, synth_ctx_t *sc)
 {
 	v->count = 0;
 	for (uint16_t i = 0; i < n->rrset_count && v->count < VIEW_MAX; i++) {
-		if (n->rrsets[i].type != KNOT_RRTYPE_SOA || n->parent != NULL) {
+		if (n->rrsets[i].type != KNOT_RRTYPE_SOA || !(n->flags & ZDB_NODE_APEX)) {
 			v->sets[v->count++] = &n->rrsets[i];
 		}
 	}
@@ -239,6 +240,24 @@ void synth_init(synth_ctx_t *sc, const zdb_t *db, xfr_synth_fn fn, void *ctx)
 	sc->mm = (knot_mm_t){ .ctx = &sc->mem, .alloc = on_alloc, .free = NULL };
 }
 
+/* The difference at one name: old node x (NULL: the name is new), new node y (NULL: gone).
+ * Returns the RRs y holds. */
+static size_t diff_nodes(dbuf_t *rem, dbuf_t *add, view_t *va, view_t *vb, const zdb_node_t *x,
+			 const zdb_node_t *y, synth_ctx_t *sc_old, synth_ctx_t *sc_new)
+{
+	va->count = vb->count = 0;
+	if (x != NULL) {
+		view_fill(va, x, sc_old);
+	}
+	if (y != NULL) {
+		view_fill(vb, y, sc_new);
+	}
+	diff_views(rem, add, va, vb);
+	arena_reset(&sc_old->mem);
+	arena_reset(&sc_new->mem);
+	return view_rrs(vb);
+}
+
 xfr_diff_t *diff_zones(const zdb_zone_t *old, const zdb_zone_t *new, const zdb_t *db,
 		       xfr_synth_fn synth, void *synth_ctx, size_t *zone_rrs)
 {
@@ -254,31 +273,35 @@ xfr_diff_t *diff_zones(const zdb_zone_t *old, const zdb_zone_t *new, const zdb_t
 	synth_init(&sc_old, db, synth, synth_ctx);
 	synth_init(&sc_new, db, synth, synth_ctx);
 	view_t *va = xmalloc(sizeof(*va)), *vb = xmalloc(sizeof(*vb));
-	size_t i = 0, j = 0, na = zdb_zone_node_count(old), nb = zdb_zone_node_count(new);
-	size_t rrs = 1;
-	while (i < na || j < nb) {
-		const zdb_node_t *x = i < na ? zdb_zone_node_at(old, i) : NULL;
-		const zdb_node_t *y = j < nb ? zdb_zone_node_at(new, j) : NULL;
-		int c = x == NULL ? 1 : y == NULL ? -1 : zdb_name_order(x->owner, y->owner);
-		va->count = vb->count = 0;
-		if (c <= 0) {
-			view_fill(va, x, &sc_old);
-			i++;
+	uint32_t patched_from = 0;
+	size_t changed = 0;
+	const zdb_change_t *changes = zdb_zone_changes(new, &patched_from, &changed);
+	if (changes != NULL && patched_from == from) {
+		/* new was patched from old: only the names it replaced differ. The size is the
+		 * zone's count kept as it changes (synthesized answers aside). */
+		for (size_t i = 0; i < changed; i++) {
+			diff_nodes(&rem, &add, va, vb, changes[i].old, changes[i].new, &sc_old, &sc_new);
 		}
-		if (c >= 0) {
-			view_fill(vb, y, &sc_new);
-			rrs += view_rrs(vb);
-			j++;
+		*zone_rrs = zdb_zone_rr_count(new);
+	} else {
+		/* every name of the new version against the old one's, then the names gone */
+		size_t rrs = 1, pos = 0;
+		for (const zdb_node_t *y; (y = zdb_zone_next(new, &pos)) != NULL;) {
+			const zdb_node_t *x = zdb_zone_get(old, y->owner);
+			rrs += diff_nodes(&rem, &add, va, vb, x, y, &sc_old, &sc_new);
 		}
-		diff_views(&rem, &add, va, vb);
-		arena_reset(&sc_old.mem);
-		arena_reset(&sc_new.mem);
+		pos = 0;
+		for (const zdb_node_t *x; (x = zdb_zone_next(old, &pos)) != NULL;) {
+			if (zdb_zone_get(new, x->owner) == NULL) {
+				diff_nodes(&rem, &add, va, vb, x, NULL, &sc_old, &sc_new);
+			}
+		}
+		*zone_rrs = rrs;
 	}
 	free(va);
 	free(vb);
 	arena_clear(&sc_old.mem);
 	arena_clear(&sc_new.mem);
-	*zone_rrs = rrs;
 	return diff_make(&rem, &add, from, to);
 }
 
@@ -287,9 +310,9 @@ size_t zone_rr_count(const zdb_zone_t *z, const zdb_t *db, xfr_synth_fn synth, v
 	synth_ctx_t sc;
 	synth_init(&sc, db, synth, ctx);
 	view_t *v = xmalloc(sizeof(*v));
-	size_t rrs = 1;
-	for (size_t i = 0; i < zdb_zone_node_count(z); i++) {
-		view_fill(v, zdb_zone_node_at(z, i), &sc);
+	size_t rrs = 1, pos = 0;
+	for (const zdb_node_t *n; (n = zdb_zone_next(z, &pos)) != NULL;) {
+		view_fill(v, n, &sc);
 		rrs += view_rrs(v);
 		arena_reset(&sc.mem);
 	}
@@ -297,8 +320,6 @@ size_t zone_rr_count(const zdb_zone_t *z, const zdb_t *db, xfr_synth_fn synth, v
 	arena_clear(&sc.mem);
 	return rrs;
 }
-
-/* --- the change log ------------------------------------------------------------------- */
 
 static int hex_nibble(char c)
 {

@@ -1,9 +1,10 @@
-/* build.c -- one immutable zone from a list of RRs: nodes, RRsets, name index, zone cuts.
+/* build.c -- one immutable zone version from a list of RRs: nodes, RRsets, name index,
+ * zone cuts. patch.c uses the same builder for the names a change touches.
  *
  * DESIGN: RRs are collected in a scratch array, sorted by owner and type, and then laid
- * out once in the zone's own arena: owner names, one node per name (owners, plus every
+ * out once in the zone's generation (zonedb_internal.h): owner names, one node per name (owners, plus every
  * ancestor down to the apex, so empty non-terminals exist as nodes), RRsets with their
- * rdata contiguous in canonical order, and an open-addressing index of the names. Names
+ * rdata contiguous in canonical order, and the open-addressing index of the names. Names
  * that are suffixes of owners point into the owners' bytes: a wire name's suffix is a
  * wire name. ALIAS, URL and POOL records travel through the same sort with their host
  * name as rdata (their private-use type codes sort after every real type) and end up in
@@ -19,21 +20,6 @@
 #include "core/mem.h"
 #include "dns/zonedb/zonedb_internal.h"
 
-typedef struct pending {
-	const knot_dname_t *owner; /* lowercase, in the zone arena */
-	uint16_t type;
-	uint32_t ttl;
-	knot_rdata_t *rdata;       /* in the scratch arena */
-} pending_t;
-
-struct zdb_builder {
-	zdb_zone_t *z;
-	arena_t scratch;
-	pending_t *rrs;
-	size_t count, cap;
-	const knot_dname_t *last_owner; /* consecutive RRs of one owner share its bytes */
-};
-
 zdb_builder_t *zdb_builder_new(const char *apex, uint32_t serial)
 {
 	knot_dname_t buf[KNOT_DNAME_MAXLEN];
@@ -42,20 +28,29 @@ zdb_builder_t *zdb_builder_new(const char *apex, uint32_t serial)
 	}
 	knot_dname_to_lower(buf);
 	zdb_builder_t *b = xcalloc(1, sizeof(*b));
-	b->z = xcalloc(1, sizeof(*b->z));
-	arena_init(&b->z->mem, 0);
+	zdb_zone_t *z = b->z = xcalloc(1, sizeof(*b->z));
+	z->gen = zdb_gen_new();
+	z->gens = xmalloc(sizeof(*z->gens));
+	z->gens[0] = z->gen;
+	z->gen_count = 1;
 	arena_init(&b->scratch, 0);
 	size_t size = knot_dname_size(buf);
-	b->z->apex = arena_alloc(&b->z->mem, size);
-	memcpy(b->z->apex, buf, size);
-	b->z->apex_hash = zdb_name_hash(b->z->apex);
-	b->z->serial = serial;
+	z->apex = arena_alloc(&z->gen->mem, size);
+	memcpy(z->apex, buf, size);
+	z->apex_hash = zdb_name_hash(z->apex);
+	z->apex_labels = (size_t)knot_dname_labels(z->apex, NULL);
+	z->serial = serial;
 	return b;
 }
 
 void zdb_builder_set_id(zdb_builder_t *b, int64_t id)
 {
 	b->z->id = id;
+}
+
+void zdb_builder_set_serial(zdb_builder_t *b, uint32_t serial)
+{
+	b->z->serial = serial;
 }
 
 void zdb_builder_free(zdb_builder_t *b)
@@ -78,7 +73,10 @@ void zdb_zone_free(zdb_zone_t *z)
 	if (ext != NULL && z->ext_free != NULL) {
 		z->ext_free(ext);
 	}
-	arena_clear(&z->mem);
+	for (size_t i = 0; i < z->gen_count; i++) {
+		zdb_gen_unref(z->gens[i]);
+	}
+	free(z->gens);
 	free(z);
 }
 
@@ -87,9 +85,7 @@ static void *scratch_alloc(void *ctx, size_t size)
 	return arena_alloc(ctx, size);
 }
 
-/* A new pending RR for owner (text): the name checked, lowered and kept in the zone's
- * arena. NULL when the owner is malformed or outside the zone. */
-static pending_t *push(zdb_builder_t *b, const char *owner, knot_dname_t *buf)
+static zdb_pending_t *push(zdb_builder_t *b, const char *owner, knot_dname_t *buf)
 {
 	if (knot_dname_from_str(buf, owner, KNOT_DNAME_MAXLEN) == NULL) {
 		return NULL;
@@ -100,25 +96,32 @@ static pending_t *push(zdb_builder_t *b, const char *owner, knot_dname_t *buf)
 	}
 	if (b->count == b->cap) {
 		b->cap = b->cap ? b->cap * 2 : 256;
-		b->rrs = xrealloc(b->rrs, b->cap * sizeof(pending_t));
+		b->rrs = xrealloc(b->rrs, b->cap * sizeof(zdb_pending_t));
 	}
-	pending_t *p = &b->rrs[b->count++];
+	zdb_pending_t *p = &b->rrs[b->count++];
+	*p = (zdb_pending_t){ 0 };
 	if (b->last_owner != NULL && knot_dname_is_equal(b->last_owner, buf)) {
 		p->owner = b->last_owner;
 	} else {
 		size_t n = knot_dname_size(buf);
-		knot_dname_t *o = arena_alloc(&b->z->mem, n);
+		knot_dname_t *o = arena_alloc(&b->z->gen->mem, n);
 		memcpy(o, buf, n);
 		p->owner = b->last_owner = o;
 	}
 	return p;
 }
 
+zdb_pending_t *zdb_builder_push(zdb_builder_t *b, const char *owner)
+{
+	knot_dname_t buf[KNOT_DNAME_MAXLEN];
+	return push(b, owner, buf);
+}
+
 int zdb_builder_add(zdb_builder_t *b, const char *owner, uint16_t type, uint32_t ttl,
 		    const uint8_t *rdata, uint16_t size)
 {
 	knot_dname_t buf[KNOT_DNAME_MAXLEN];
-	pending_t *p = push(b, owner, buf);
+	zdb_pending_t *p = push(b, owner, buf);
 	if (p == NULL) {
 		return ERR_INVALID;
 	}
@@ -181,7 +184,7 @@ int zdb_builder_add_pseudo(zdb_builder_t *b, const char *owner, uint16_t type, u
 		size = knot_dname_size(target);
 	}
 	knot_dname_t buf[KNOT_DNAME_MAXLEN];
-	pending_t *p = push(b, owner, buf);
+	zdb_pending_t *p = push(b, owner, buf);
 	if (p == NULL) {
 		return ERR_INVALID;
 	}
@@ -208,7 +211,7 @@ int zdb_name_order(const knot_dname_t *a, const knot_dname_t *b)
 
 static int cmp_pending(const void *x, const void *y)
 {
-	const pending_t *a = x, *b = y;
+	const zdb_pending_t *a = x, *b = y;
 	/* RRs of one owner added in a row share its bytes: compare names only when not */
 	int c = a->owner == b->owner ? 0 : cmp_names(a->owner, b->owner);
 	if (c != 0) {
@@ -217,7 +220,17 @@ static int cmp_pending(const void *x, const void *y)
 	if (a->type != b->type) {
 		return a->type < b->type ? -1 : 1;
 	}
+	if (a->rdata == NULL || b->rdata == NULL) { /* patch.c's touched names */
+		return (a->rdata != NULL) - (b->rdata != NULL);
+	}
 	return knot_rdata_cmp(a->rdata, b->rdata);
+}
+
+void zdb_builder_sort(zdb_builder_t *b)
+{
+	if (b->count > 0) {
+		qsort(b->rrs, b->count, sizeof(zdb_pending_t), cmp_pending);
+	}
 }
 
 typedef struct sized_name {
@@ -271,31 +284,14 @@ static const knot_dname_t **all_names(zdb_builder_t *b, size_t *count)
 	return out;
 }
 
-static void index_nodes(zdb_zone_t *z)
-{
-	size_t size = 16;
-	while (size < z->node_count * 2) {
-		size *= 2;
-	}
-	z->index = arena_alloc_zero(&z->mem, size * sizeof(uint32_t));
-	z->index_mask = size - 1;
-	for (size_t i = 0; i < z->node_count; i++) {
-		size_t k = zdb_name_hash(z->nodes[i].owner) & z->index_mask;
-		while (z->index[k] != 0) {
-			k = (k + 1) & z->index_mask;
-		}
-		z->index[k] = (uint32_t)(i + 1);
-	}
-}
-
 /* The distinct RRs of one type in rrs[from, to): the same RR twice is one RR. */
-static bool is_repeat(const pending_t *rrs, size_t from, size_t i)
+static bool is_repeat(const zdb_pending_t *rrs, size_t from, size_t i)
 {
 	return i > from && knot_rdata_cmp(rrs[i].rdata, rrs[i - 1].rdata) == 0;
 }
 
 /* ALIAS, URL or POOL RRs [from, to) of one type, into the node's pseudo record. */
-static void fill_pseudo(zdb_zone_t *z, zdb_node_t *node, zdb_pseudo_t *ps, const pending_t *rrs,
+static void fill_pseudo(zdb_zone_t *z, zdb_node_t *node, zdb_pseudo_t *ps, const zdb_pending_t *rrs,
 			size_t from, size_t to)
 {
 	uint32_t ttl = rrs[from].ttl;
@@ -308,7 +304,7 @@ static void fill_pseudo(zdb_zone_t *z, zdb_node_t *node, zdb_pseudo_t *ps, const
 	case ZDB_TYPE_ALIAS: {
 		/* one target per name: the first in canonical order (the API allows more) */
 		size_t size = rrs[from].rdata->len;
-		knot_dname_t *target = arena_alloc(&z->mem, size);
+		knot_dname_t *target = arena_alloc(&z->gen->mem, size);
 		memcpy(target, rrs[from].rdata->data, size);
 		ps->alias = target;
 		ps->alias_ttl = rrs[from].ttl;
@@ -321,14 +317,14 @@ static void fill_pseudo(zdb_zone_t *z, zdb_node_t *node, zdb_pseudo_t *ps, const
 		node->flags |= ZDB_NODE_URL;
 		break;
 	case ZDB_TYPE_POOL: {
-		const knot_rdata_t **pool = arena_alloc(&z->mem, count * sizeof(*pool));
+		const knot_rdata_t **pool = arena_alloc(&z->gen->mem, count * sizeof(*pool));
 		uint16_t k = 0;
 		for (size_t i = from; i < to; i++) {
 			if (is_repeat(rrs, from, i)) {
 				continue;
 			}
 			size_t sz = knot_rdata_size(rrs[i].rdata->len);
-			knot_rdata_t *rd = arena_alloc(&z->mem, sz);
+			knot_rdata_t *rd = arena_alloc(&z->gen->mem, sz);
 			memcpy(rd, rrs[i].rdata, sz);
 			pool[k++] = rd;
 		}
@@ -342,7 +338,7 @@ static void fill_pseudo(zdb_zone_t *z, zdb_node_t *node, zdb_pseudo_t *ps, const
 }
 
 /* One RRset from the RRs [from, to) of one type. */
-static void fill_rrset(zdb_zone_t *z, zdb_node_t *node, knot_rrset_t *set, const pending_t *rrs,
+static void fill_rrset(zdb_zone_t *z, zdb_node_t *node, knot_rrset_t *set, const zdb_pending_t *rrs,
 		       size_t from, size_t to)
 {
 	size_t bytes = 0;
@@ -357,7 +353,7 @@ static void fill_rrset(zdb_zone_t *z, zdb_node_t *node, knot_rrset_t *set, const
 		count++;
 	}
 	knot_rrset_init(set, (knot_dname_t *)node->owner, rrs[from].type, KNOT_CLASS_IN, ttl);
-	uint8_t *data = arena_alloc(&z->mem, bytes);
+	uint8_t *data = arena_alloc(&z->gen->mem, bytes);
 	set->rrs.rdata = (knot_rdata_t *)data;
 	set->rrs.count = count;
 	set->rrs.size = (uint32_t)bytes;
@@ -376,10 +372,12 @@ static void fill_rrset(zdb_zone_t *z, zdb_node_t *node, knot_rrset_t *set, const
 	}
 }
 
-/* RRsets (and pseudo-records) of one node from its run of sorted pending RRs [from, to). */
-static void fill_node(zdb_zone_t *z, zdb_node_t *node, const pending_t *rrs, size_t from,
-		      size_t to)
+size_t zdb_fill_node(zdb_zone_t *z, zdb_node_t *node, const zdb_pending_t *rrs, size_t from,
+		     size_t to)
 {
+	while (from < to && rrs[from].type == 0) {
+		from++; /* patch.c's touched-name marks sort first */
+	}
 	size_t types = 0;
 	bool has_pseudo = false;
 	for (size_t i = from; i < to; i++) {
@@ -388,11 +386,12 @@ static void fill_node(zdb_zone_t *z, zdb_node_t *node, const pending_t *rrs, siz
 			types += !is_pseudo(rrs[i].type);
 		}
 	}
-	node->rrsets = arena_alloc_zero(&z->mem, types * sizeof(knot_rrset_t));
+	node->rrsets = types > 0 ? arena_alloc_zero(&z->gen->mem, types * sizeof(knot_rrset_t))
+				 : NULL;
 	node->rrset_count = (uint16_t)types;
-	zdb_pseudo_t *ps = has_pseudo ? arena_alloc_zero(&z->mem, sizeof(*ps)) : NULL;
+	zdb_pseudo_t *ps = has_pseudo ? arena_alloc_zero(&z->gen->mem, sizeof(*ps)) : NULL;
 	node->pseudo = ps;
-	size_t t = 0;
+	size_t t = 0, rrs_count = 0;
 	for (size_t i = from; i < to;) {
 		size_t j = i;
 		while (j < to && rrs[j].type == rrs[i].type) {
@@ -401,74 +400,79 @@ static void fill_node(zdb_zone_t *z, zdb_node_t *node, const pending_t *rrs, siz
 		if (is_pseudo(rrs[i].type)) {
 			fill_pseudo(z, node, ps, rrs, i, j);
 		} else {
-			fill_rrset(z, node, &node->rrsets[t++], rrs, i, j); /* sorted by type */
+			knot_rrset_t *set = &node->rrsets[t++]; /* sorted by type */
+			fill_rrset(z, node, set, rrs, i, j);
+			rrs_count += set->rrs.count;
 		}
 		i = j;
 	}
+	return rrs_count;
 }
 
-/* Every ALIAS target, for zdb_zone_aliases(). */
-static void list_aliases(zdb_zone_t *z)
+void zdb_list_aliases(zdb_zone_t *z)
 {
 	size_t count = z->alias_count > 0 ? z->alias_count : 1;
-	z->aliases = arena_alloc(&z->mem, count * sizeof(*z->aliases));
-	size_t k = 0;
-	for (size_t i = 0; i < z->node_count; i++) {
-		if (z->nodes[i].flags & ZDB_NODE_ALIAS) {
-			z->aliases[k++] = z->nodes[i].pseudo->alias;
+	z->aliases = arena_alloc(&z->gen->mem, count * sizeof(*z->aliases));
+	size_t k = 0, pos = 0;
+	for (const zdb_node_t *n; (n = zdb_zone_next(z, &pos)) != NULL;) {
+		if (n->flags & ZDB_NODE_ALIAS) {
+			z->aliases[k++] = n->pseudo->alias;
 		}
 	}
 	assert(k == z->alias_count);
 }
 
-/* Links, flags and checks once every node has its RRsets. */
-static const char *finish_nodes(zdb_zone_t *z)
+const char *zdb_node_check(const zdb_node_t *n)
 {
-	for (size_t i = 0; i < z->node_count; i++) {
-		zdb_node_t *n = &z->nodes[i];
+	if ((n->flags & ZDB_NODE_CNAME) && n->pseudo != NULL) {
+		return "a CNAME shares its name with an ALIAS, URL or POOL record";
+	}
+	if ((n->flags & ZDB_NODE_CNAME) && n->rrset_count > 1) {
+		/* only DNSSEC data may stand beside a CNAME (RFC 2181 10.1, RFC 4035) */
+		for (uint16_t k = 0; k < n->rrset_count; k++) {
+			uint16_t t = n->rrsets[k].type;
+			if (t != KNOT_RRTYPE_CNAME && t != KNOT_RRTYPE_RRSIG && t != KNOT_RRTYPE_NSEC) {
+				return "a CNAME shares its name with other data";
+			}
+		}
+	}
+	if ((n->flags & ZDB_NODE_APEX) && zdb_node_rrset(n, KNOT_RRTYPE_CNAME) != NULL) {
+		return "a CNAME at the zone apex";
+	}
+	return NULL;
+}
+
+/* Links, flags and checks once every node has its RRsets. Nodes are in zdb_name_order(),
+ * so a node's parent is done before it. */
+static const char *finish_nodes(zdb_zone_t *z, zdb_node_t *nodes, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		zdb_node_t *n = &nodes[i];
 		n->labels = (uint16_t)knot_dname_labels(n->owner, NULL);
+		const char *why = zdb_node_check(n);
+		if (why != NULL) {
+			return why;
+		}
 		if (n == z->apex_node) {
 			continue;
 		}
-		const knot_dname_t *up = knot_wire_next_label(n->owner, NULL);
-		n->parent = zdb_zone_get(z, up);
+		zdb_node_t *parent = (zdb_node_t *)zdb_zone_get(z, knot_wire_next_label(n->owner, NULL));
+		parent->children++;
 		if (n->owner[0] == 1 && n->owner[1] == '*') {
-			((zdb_node_t *)n->parent)->wildcard = n;
+			parent->flags |= ZDB_NODE_WILDCARD;
 		}
 		if (n->rrset_count == 0 && n->pseudo == NULL) {
 			n->flags |= ZDB_NODE_EMPTY;
 		} else if (zdb_node_rrset(n, KNOT_RRTYPE_NS) != NULL) {
 			n->flags |= ZDB_NODE_DELEG;
 		}
-		if ((n->flags & ZDB_NODE_CNAME) && n->pseudo != NULL) {
-			return "a CNAME shares its name with an ALIAS, URL or POOL record";
-		}
-		if ((n->flags & ZDB_NODE_CNAME) && n->rrset_count > 1) {
-			/* only DNSSEC data may stand beside a CNAME (RFC 2181 10.1, RFC 4035) */
-			for (uint16_t k = 0; k < n->rrset_count; k++) {
-				uint16_t t = n->rrsets[k].type;
-				if (t != KNOT_RRTYPE_CNAME && t != KNOT_RRTYPE_RRSIG &&
-				    t != KNOT_RRTYPE_NSEC) {
-					return "a CNAME shares its name with other data";
-				}
-			}
-		}
-	}
-	for (size_t i = 0; i < z->node_count; i++) {
-		zdb_node_t *n = &z->nodes[i];
-		for (const zdb_node_t *p = n->parent; p != NULL; p = p->parent) {
-			if (p->flags & ZDB_NODE_DELEG) {
-				n->flags |= ZDB_NODE_NONAUTH; /* below a zone cut: glue or occluded */
-				break;
-			}
+		if (parent->flags & (ZDB_NODE_DELEG | ZDB_NODE_NONAUTH)) {
+			n->flags |= ZDB_NODE_NONAUTH; /* below a zone cut: glue or occluded */
 		}
 	}
 	z->soa = zdb_node_rrset(z->apex_node, KNOT_RRTYPE_SOA);
 	if (z->soa == NULL || z->soa->rrs.count != 1) {
 		return "the zone has no SOA record at its apex";
-	}
-	if (zdb_node_rrset(z->apex_node, KNOT_RRTYPE_CNAME) != NULL) {
-		return "a CNAME at the zone apex";
 	}
 	return NULL;
 }
@@ -476,21 +480,21 @@ static const char *finish_nodes(zdb_zone_t *z)
 zdb_zone_t *zdb_builder_finish(zdb_builder_t *b, const char **err)
 {
 	zdb_zone_t *z = b->z;
-	if (b->count > 0) {
-		qsort(b->rrs, b->count, sizeof(pending_t), cmp_pending);
-	}
+	zdb_builder_sort(b);
 	size_t count = 0;
 	const knot_dname_t **names = all_names(b, &count);
-	z->nodes = arena_alloc_zero(&z->mem, count * sizeof(zdb_node_t));
-	z->node_count = count;
+	zdb_node_t *nodes = arena_alloc_zero(&z->gen->mem, count * sizeof(zdb_node_t));
+	zdb_index_init(z, count);
 	for (size_t i = 0; i < count; i++) {
-		z->nodes[i].owner = names[i];
+		nodes[i].owner = names[i];
 		if (knot_dname_is_equal(names[i], z->apex)) {
-			z->apex_node = &z->nodes[i];
+			z->apex_node = &nodes[i];
+			nodes[i].flags |= ZDB_NODE_APEX;
 		}
+		zdb_index_put(z, &nodes[i], zdb_name_hash(names[i]));
 	}
+	z->node_count = count;
 	free(names);
-	index_nodes(z);
 	/* The RRs and the nodes are in the same order: walk both instead of looking up. */
 	size_t ni = 0;
 	for (size_t i = 0; i < b->count;) {
@@ -500,18 +504,18 @@ zdb_zone_t *zdb_builder_finish(zdb_builder_t *b, const char **err)
 		       (b->rrs[j].owner == owner || knot_dname_is_equal(b->rrs[j].owner, owner))) {
 			j++;
 		}
-		while (z->nodes[ni].owner != owner && !knot_dname_is_equal(z->nodes[ni].owner, owner)) {
+		while (nodes[ni].owner != owner && !knot_dname_is_equal(nodes[ni].owner, owner)) {
 			ni++;
 		}
-		fill_node(z, &z->nodes[ni], b->rrs, i, j);
+		z->rr_count += zdb_fill_node(z, &nodes[ni], b->rrs, i, j);
 		i = j;
 	}
-	list_aliases(z);
-	*err = finish_nodes(z);
+	*err = finish_nodes(z, nodes, count);
 	if (*err != NULL) {
 		zdb_builder_free(b);
 		return NULL;
 	}
+	zdb_list_aliases(z);
 	b->z = NULL; /* the zone outlives its builder */
 	zdb_builder_free(b);
 	return z;

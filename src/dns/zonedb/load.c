@@ -4,8 +4,12 @@
  * change-log id, then builds every active zone. Then it waits: a commit in this process
  * wakes it through the store's change hook; otherwise it looks every poll_ms, which is
  * how changes by other processes (`nameplate zone import`, an api role elsewhere) arrive.
- * Each wake reads the change-log rows after the last one seen and rebuilds only the zones
- * they name (or removes them), then reclaims what readers no longer see.
+ * Each wake reads the change-log rows after the last one seen and brings only the zones
+ * they name up to date (or removes them), then reclaims what readers no longer see. A
+ * zone whose new rows all change records is patched (patch.c): the store gives the records
+ * now at the names those rows touched, and the new version shares everything else with
+ * the served one. Anything else (a zone created, replaced, (de)activated; a patch that
+ * would move a zone cut) rebuilds the zone whole.
  */
 #include <malloc.h>
 #include <pthread.h>
@@ -45,6 +49,7 @@ typedef struct build_ctx {
 	const char *region;
 	int ret;
 	size_t count;
+	bool is_patch;
 } build_ctx_t;
 
 /* "global" records everywhere; others only where the node's region is listed. */
@@ -73,12 +78,16 @@ static void on_record(void *ctx, const char *name, uint16_t type, uint32_t ttl,
 		      const uint8_t *rdata, uint16_t size, const char *content, const char *regions)
 {
 	build_ctx_t *bc = ctx;
+	char owner[KNOT_DNAME_TXT_MAXLEN + 2];
+	snprintf(owner, sizeof(owner), "%s%s%s.", name, *name ? "." : "", bc->zone);
+	if (type == 0) { /* a name the change touched (record_each_touched) */
+		bc->ret = bc->ret == ERR_OK && bc->is_patch ? zdb_patch_touch(bc->b, owner) : bc->ret;
+		return;
+	}
 	bool is_pseudo = type == ZDB_TYPE_ALIAS || type == ZDB_TYPE_URL || type == ZDB_TYPE_POOL;
 	if (bc->ret != ERR_OK || (rdata == NULL && !is_pseudo) || !in_region(regions, bc->region)) {
 		return;
 	}
-	char owner[KNOT_DNAME_TXT_MAXLEN + 2];
-	snprintf(owner, sizeof(owner), "%s%s%s.", name, *name ? "." : "", bc->zone);
 	/* ALIAS, URL and POOL have no rdata: the node keeps their content (zonedb.h). A zone
 	 * transferred from a primary that serves ALIAS itself (PowerDNS) has the target as
 	 * wire rdata instead. */
@@ -143,8 +152,55 @@ static bool is_served(store_t *st, const zone_t *zone)
 	return zone->is_active && is_served;
 }
 
-/* Bring one zone in step with the store: rebuild it, or take it out. */
-static void refresh(zdb_loader_t *l, int64_t zone_id, const char *name)
+/* The served version of the zone with this apex (the loader is the only writer of the
+ * zones it loads, so it may read them without being a registered reader). */
+static const zdb_zone_t *served(zdb_t *db, const knot_dname_t *apex)
+{
+	const zdb_zone_t *z = zdb_find_zone(db, apex);
+	return z != NULL && knot_dname_is_equal(zdb_zone_apex(z), apex) ? z : NULL;
+}
+
+typedef enum { PATCH_BUILT, PATCH_SAME, PATCH_FAILED, PATCH_NOT } patch_result_t;
+
+/* Patch the served version of zone with the records at the names that the change-log rows
+ * after `after` touched. PATCH_NOT: build it whole instead. */
+static patch_result_t patch_zone(zdb_loader_t *l, const zone_t *zone, const zdb_zone_t *cur,
+				 int64_t after, zdb_zone_t **out)
+{
+	int64_t started = time_mono_us();
+	zdb_builder_t *b = zdb_patch_new(cur, zdb_zone_serial(cur));
+	build_ctx_t bc = { .b = b, .zone = zone->name, .region = l->region, .ret = ERR_OK,
+			   .is_patch = true };
+	uint32_t serial = 0;
+	int ret = store_record_each_touched(l->st, zone->id, after, &serial, on_record, &bc);
+	if (ret != ERR_OK || bc.ret != ERR_OK) {
+		zdb_builder_free(b);
+		return PATCH_NOT;
+	}
+	if (serial == zdb_zone_serial(cur)) {
+		zdb_builder_free(b); /* rows this zone's last patch read ahead already */
+		return PATCH_SAME;
+	}
+	zdb_builder_set_serial(b, serial);
+	const char *why = NULL;
+	*out = zdb_patch_finish(b, &why);
+	if (*out == NULL && why != NULL) {
+		log_warn("zone %s, serial %u not served (%s)", zone->name, serial, why);
+		return PATCH_FAILED;
+	}
+	if (*out == NULL) {
+		return PATCH_NOT;
+	}
+	int64_t us = time_mono_us() - started;
+	log_debug("zone %s, patched to serial %u, %zu records in %lld.%03lld ms", zone->name,
+		  serial, bc.count, (long long)(us / 1000), (long long)(us % 1000));
+	return PATCH_BUILT;
+}
+
+/* Bring one zone in step with the store: patch it, rebuild it, or take it out. `after`:
+ * the change-log rows after this id are the ones not applied yet. */
+static void refresh(zdb_loader_t *l, int64_t zone_id, const char *name, int64_t after,
+		    bool is_patchable)
 {
 	arena_t a;
 	arena_init(&a, 0);
@@ -160,7 +216,15 @@ static void refresh(zdb_loader_t *l, int64_t zone_id, const char *name)
 			l->on_zone(l->on_zone_ctx, apex, NULL);
 		}
 	} else if (ret == ERR_OK) {
-		zdb_zone_t *z = zdb_load_zone(l->st, &zone, l->region);
+		const zdb_zone_t *cur = served(l->db, apex);
+		zdb_zone_t *z = NULL;
+		patch_result_t pr = PATCH_NOT;
+		if (is_patchable && cur != NULL && zdb_zone_id(cur) == zone.id) {
+			pr = patch_zone(l, &zone, cur, after, &z);
+		}
+		if (pr == PATCH_NOT) {
+			z = zdb_load_zone(l->st, &zone, l->region);
+		}
 		if (z != NULL) {
 			zdb_publish(l->db, z);
 			if (l->on_zone != NULL) { /* z is ours until this thread's next reclaim */
@@ -185,14 +249,19 @@ static void follow(zdb_loader_t *l)
 			arena_clear(&a);
 			return;
 		}
-		/* Rebuild each zone once per batch, at its newest change. */
+		/* Bring each zone up to date once per batch, at its newest change; a patch only
+		 * when every row of the zone in the batch changes records. */
 		for (size_t i = 0; i < n; i++) {
-			bool is_later = false;
-			for (size_t j = i + 1; j < n && !is_later; j++) {
-				is_later = rows[j].zone_id == rows[i].zone_id;
+			bool is_later = false, is_patchable = true;
+			for (size_t j = 0; j < n && !is_later; j++) {
+				if (rows[j].zone_id == rows[i].zone_id) {
+					is_later = j > i;
+					is_patchable &= strcmp(rows[j].kind, "records") == 0;
+				}
 			}
 			if (!is_later) {
-				refresh(l, rows[i].zone_id, rows[i].zone_name);
+				refresh(l, rows[i].zone_id, rows[i].zone_name, l->last_change,
+					is_patchable);
 			}
 		}
 		l->last_change = rows[n - 1].id;

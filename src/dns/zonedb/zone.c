@@ -1,12 +1,14 @@
-/* zone.c -- lookups in one zone, the table of zones, and QSBR reclamation.
+/* zone.c -- lookups in one zone version, the table of zones, and QSBR reclamation.
  *
- * DESIGN: a zone is found by the longest apex that is a suffix of the qname, one hash
- * probe per suffix (names of at most `max_labels` labels are tried). The table of zones
- * never changes shape once published: a new version of a zone goes into its slot with one
- * atomic store, a new zone fills an empty slot while the table is at most half full, and
- * otherwise (or for a removed zone) a new table, twice the size, replaces it. Retired
- * zones and tables wait on a list until every online reader has passed a quiescent point
- * (QSBR).
+ * DESIGN: names are hashed label by label from the root (zdb_name_hash()), so one pass
+ * over a query name gives the hash of each of its suffixes: finding the zone (the longest
+ * apex that is a suffix of the qname) and then the closest encloser in it probe one slot
+ * run per suffix without hashing a byte twice. Index slots keep the full hash, so a probe
+ * reads a node only when the hashes match. The table of zones never changes shape once
+ * published: a new version of a zone goes into its slot with one atomic store, a new zone
+ * fills an empty slot while the table is at most half full, and otherwise (or for a
+ * removed zone) a new table, twice the size, replaces it. Retired versions and tables wait
+ * on a list until every online reader has passed a quiescent point (QSBR).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -15,21 +17,61 @@
 #include "core/mem.h"
 #include "dns/zonedb/zonedb_internal.h"
 
+const zdb_node_t zdb_tomb;
+
+#define HASH_SEED 1469598103934665603ULL
+#define HASH_PRIME 1099511628211ULL
+
+/* FNV-1a over one label (its length byte first), continuing from the hash of the rest. */
+static inline uint64_t mix_label(uint64_t h, const uint8_t *label)
+{
+	size_t len = label[0];
+	for (size_t i = 0; i <= len; i++) {
+		h = (h ^ label[i]) * HASH_PRIME;
+	}
+	return h;
+}
+
+/* FNV's low bits, which pick the slot, are weak: mix the high ones in. */
+static inline uint64_t finish_hash(uint64_t h)
+{
+	h ^= h >> 32;
+	h *= 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 29);
+}
+
+size_t zdb_name_hashes(const knot_dname_t *name, uint64_t hashes[ZDB_MAX_LABELS + 1],
+		       const knot_dname_t *suffixes[ZDB_MAX_LABELS + 1])
+{
+	size_t n = 0;
+	const uint8_t *p = name;
+	while (*p != 0 && n < ZDB_MAX_LABELS) {
+		suffixes[n++] = p;
+		p += *p + 1;
+	}
+	suffixes[n] = p;
+	uint64_t h = HASH_SEED;
+	hashes[n] = finish_hash(h);
+	for (size_t i = n; i-- > 0;) {
+		h = mix_label(h, suffixes[i]);
+		hashes[i] = finish_hash(h);
+	}
+	return n;
+}
+
 uint64_t zdb_name_hash(const knot_dname_t *name)
 {
-	/* FNV-1a over the wire bytes, label by label: one pass, no separate size walk. The
-	 * names here are uncompressed wire names (from the builder and lowered qnames). */
-	uint64_t h = 1469598103934665603ULL;
-	for (;;) {
-		uint8_t len = *name;
-		for (size_t i = 0; i <= len; i++) {
-			h = (h ^ name[i]) * 1099511628211ULL;
-		}
-		if (len == 0) {
-			return h;
-		}
-		name += len + 1;
+	uint8_t at[ZDB_MAX_LABELS];
+	size_t n = 0, off = 0;
+	while (name[off] != 0 && n < ZDB_MAX_LABELS) {
+		at[n++] = (uint8_t)off;
+		off += name[off] + 1u;
 	}
+	uint64_t h = HASH_SEED;
+	while (n-- > 0) {
+		h = mix_label(h, name + at[n]);
+	}
+	return finish_hash(h);
 }
 
 const knot_dname_t *zdb_zone_apex(const zdb_zone_t *z)
@@ -62,9 +104,33 @@ size_t zdb_zone_node_count(const zdb_zone_t *z)
 	return z->node_count;
 }
 
-const zdb_node_t *zdb_zone_node_at(const zdb_zone_t *z, size_t i)
+size_t zdb_zone_rr_count(const zdb_zone_t *z)
 {
-	return &z->nodes[i];
+	return z->rr_count;
+}
+
+const zdb_change_t *zdb_zone_changes(const zdb_zone_t *z, uint32_t *from, size_t *count)
+{
+	*from = z->changes_from;
+	*count = z->change_count;
+	return z->changes;
+}
+
+const zdb_node_t *zdb_zone_next(const zdb_zone_t *z, size_t *pos)
+{
+	if (*pos == 0) {
+		*pos = 1;
+		return z->apex_node;
+	}
+	for (size_t i = *pos - 1; i <= z->index_mask; i++) {
+		const zdb_node_t *n = zdb_slot_at(z, i)->node;
+		if (n != NULL && n != &zdb_tomb && n != z->apex_node) {
+			*pos = i + 2;
+			return n;
+		}
+	}
+	*pos = z->index_mask + 2;
+	return NULL;
 }
 
 void zdb_zone_set_ext(zdb_zone_t *z, void *ext, void (*free_fn)(void *))
@@ -87,34 +153,105 @@ const knot_dname_t *const *zdb_zone_aliases(const zdb_zone_t *z, size_t *count)
 	return z->aliases;
 }
 
-const zdb_node_t *zdb_zone_get(const zdb_zone_t *z, const knot_dname_t *name)
+/* --- the index ------------------------------------------------------------------------- */
+
+zdb_gen_t *zdb_gen_new(void)
 {
-	uint64_t h = zdb_name_hash(name);
+	zdb_gen_t *g = xcalloc(1, sizeof(*g));
+	atomic_init(&g->refs, 1);
+	arena_init(&g->mem, 0);
+	return g;
+}
+
+void zdb_gen_unref(zdb_gen_t *g)
+{
+	if (g != NULL && atomic_fetch_sub(&g->refs, 1) == 1) {
+		arena_clear(&g->mem);
+		free(g);
+	}
+}
+
+void zdb_index_init(zdb_zone_t *z, size_t nodes)
+{
+	size_t size = 16;
+	while (size < nodes * 2) {
+		size *= 2;
+	}
+	size_t per = size < ZDB_CHUNK_SLOTS ? size : ZDB_CHUNK_SLOTS;
+	size_t chunks = size / per;
+	z->chunks = arena_alloc(&z->gen->mem, chunks * sizeof(*z->chunks));
+	for (size_t i = 0; i < chunks; i++) {
+		z->chunks[i] = arena_alloc_zero(&z->gen->mem, per * sizeof(zdb_slot_t));
+	}
+	z->index_mask = size - 1;
+	z->slots_used = 0;
+}
+
+void zdb_index_put(zdb_zone_t *z, const zdb_node_t *n, uint64_t h)
+{
+	size_t i = h & z->index_mask;
+	while (zdb_slot_at(z, i)->node != NULL) {
+		i = (i + 1) & z->index_mask;
+	}
+	zdb_slot_t *s = zdb_slot_at(z, i);
+	s->node = n;
+	s->hash = h;
+	z->slots_used++;
+}
+
+long zdb_index_probe(const zdb_zone_t *z, const knot_dname_t *name, uint64_t h, size_t *free_at)
+{
+	long tomb = -1;
 	for (size_t i = h & z->index_mask;; i = (i + 1) & z->index_mask) {
-		uint32_t k = z->index[i];
-		if (k == 0) {
+		const zdb_slot_t *s = zdb_slot_at(z, i);
+		if (s->node == NULL) {
+			*free_at = tomb >= 0 ? (size_t)tomb : i;
+			return -1;
+		}
+		if (s->node == &zdb_tomb) {
+			tomb = tomb >= 0 ? tomb : (long)i;
+		} else if (s->hash == h && knot_dname_is_equal(s->node->owner, name)) {
+			return (long)i;
+		}
+	}
+}
+
+/* The node named name (hash h), or NULL. The index always has an empty slot (it is at
+ * most half used, tombstones included), so the probe ends. */
+static inline const zdb_node_t *get_hashed(const zdb_zone_t *z, const knot_dname_t *name,
+					   uint64_t h)
+{
+	for (size_t i = h & z->index_mask;; i = (i + 1) & z->index_mask) {
+		const zdb_slot_t *s = zdb_slot_at(z, i);
+		const zdb_node_t *n = s->node;
+		if (n == NULL) {
 			return NULL;
 		}
-		const zdb_node_t *n = &z->nodes[k - 1];
-		if (knot_dname_is_equal(n->owner, name)) {
+		if (s->hash == h && n != &zdb_tomb && knot_dname_is_equal(n->owner, name)) {
 			return n;
 		}
 	}
 }
 
+const zdb_node_t *zdb_zone_get(const zdb_zone_t *z, const knot_dname_t *name)
+{
+	return get_hashed(z, name, zdb_name_hash(name));
+}
+
 const zdb_node_t *zdb_zone_find(const zdb_zone_t *z, const knot_dname_t *qname,
 				const zdb_node_t **encloser)
 {
-	const zdb_node_t *n = zdb_zone_get(z, qname);
+	uint64_t h[ZDB_MAX_LABELS + 1];
+	const knot_dname_t *suffix[ZDB_MAX_LABELS + 1];
+	size_t labels = zdb_name_hashes(qname, h, suffix);
+	const zdb_node_t *n = get_hashed(z, qname, h[0]);
 	if (n != NULL) {
 		*encloser = n;
 		return n;
 	}
 	/* Strip labels until a name exists; the apex always does. */
-	const knot_dname_t *p = qname;
-	while (*p != 0) {
-		p = knot_wire_next_label(p, NULL);
-		const zdb_node_t *e = zdb_zone_get(z, p);
+	for (size_t i = 1; i + z->apex_labels < labels; i++) {
+		const zdb_node_t *e = get_hashed(z, suffix[i], h[i]);
 		if (e != NULL) {
 			*encloser = e;
 			return NULL;
@@ -137,12 +274,29 @@ const knot_rrset_t *zdb_node_rrset(const zdb_node_t *n, uint16_t type)
 	return NULL;
 }
 
-const zdb_node_t *zdb_node_cut(const zdb_node_t *n)
+const zdb_node_t *zdb_zone_wildcard(const zdb_zone_t *z, const zdb_node_t *n)
 {
-	const zdb_node_t *cut = NULL;
-	for (; n != NULL; n = n->parent) {
-		if (n->flags & ZDB_NODE_DELEG) {
-			cut = n;
+	if (!(n->flags & ZDB_NODE_WILDCARD)) {
+		return NULL;
+	}
+	knot_dname_t name[KNOT_DNAME_MAXLEN + 2] = { 1, '*' };
+	memcpy(name + 2, n->owner, knot_dname_size(n->owner));
+	return zdb_zone_get(z, name);
+}
+
+const zdb_node_t *zdb_zone_cut(const zdb_zone_t *z, const zdb_node_t *n)
+{
+	const zdb_node_t *cut = (n->flags & ZDB_NODE_DELEG) ? n : NULL;
+	if (!(n->flags & ZDB_NODE_NONAUTH)) {
+		return cut; /* no cut above n */
+	}
+	uint64_t h[ZDB_MAX_LABELS + 1];
+	const knot_dname_t *suffix[ZDB_MAX_LABELS + 1];
+	size_t labels = zdb_name_hashes(n->owner, h, suffix);
+	for (size_t i = 1; i + z->apex_labels < labels; i++) {
+		const zdb_node_t *a = get_hashed(z, suffix[i], h[i]);
+		if (a != NULL && (a->flags & ZDB_NODE_DELEG)) {
+			cut = a; /* the highest one wins */
 		}
 	}
 	return cut;
@@ -299,23 +453,17 @@ const zdb_zone_t *zdb_find_zone(const zdb_t *db, const knot_dname_t *qname)
 	if (atomic_load_explicit(&((table_t *)t)->count, memory_order_relaxed) == 0) {
 		return NULL;
 	}
-	const knot_dname_t *p = qname;
-	size_t labels = knot_dname_labels(qname, NULL);
+	uint64_t h[ZDB_MAX_LABELS + 1];
+	const knot_dname_t *suffix[ZDB_MAX_LABELS + 1];
+	size_t labels = zdb_name_hashes(qname, h, suffix);
 	unsigned max_labels = atomic_load_explicit(&((table_t *)t)->max_labels, memory_order_relaxed);
-	while (labels > max_labels) {
-		p = knot_wire_next_label(p, NULL);
-		labels--;
-	}
-	for (;;) {
-		slot_t *s = table_slot(t, p, zdb_name_hash(p));
+	for (size_t i = labels > max_labels ? labels - max_labels : 0; i <= labels; i++) {
+		slot_t *s = table_slot(t, suffix[i], h[i]);
 		if (s != NULL) {
 			return atomic_load_explicit(&s->zone, memory_order_acquire);
 		}
-		if (*p == 0) {
-			return NULL;
-		}
-		p = knot_wire_next_label(p, NULL);
 	}
+	return NULL;
 }
 
 size_t zdb_zone_count(const zdb_t *db)

@@ -1,15 +1,19 @@
-/* zonedb.h -- the DNS server's view of every active zone: immutable snapshots, swapped
+/* zonedb.h -- the DNS server's view of every active zone: immutable versions, swapped
  * whole, read without locks.
  *
- * DESIGN. Each zone is one immutable zdb_zone_t built from the store (build.c): nodes
- * with their RRsets as libknot knot_rrset_t (wire rdata ready for knot_pkt_put()), in one
- * memory block, with a hash index of owner names for exact and closest-encloser lookups.
- * The set of zones is a table of slots; a change to a zone builds a new zdb_zone_t and
- * stores it in its slot with one atomic pointer store; adding or removing a zone builds
- * a new table and swaps the table pointer. Readers (DNS workers) never lock: they hold
- * pointers only between two quiescent points (zdb_reader_quiescent()), and retired
- * zones and tables are freed once every online reader has passed one (QSBR, as Knot's
- * RCU). All names inside are lowercase wire format; compare queries after lowering.
+ * DESIGN. Each version of a zone is one immutable zdb_zone_t: nodes with their RRsets as
+ * libknot knot_rrset_t (wire rdata ready for knot_pkt_put()) and a hash index of owner
+ * names for exact and closest-encloser lookups. A version is built whole from the store
+ * (build.c), or patched from the previous one (patch.c): the names a change touched get
+ * new nodes, and the new version shares every other node, and every index chunk it did not
+ * write, with the old one, so a change to a zone of a million names costs about what it
+ * changed. Nodes hold no pointers to other nodes (a shared node cannot point into one
+ * version): parents, wildcards and zone cuts are found by name through the index.
+ * The set of zones is a table of slots; a new version goes into its zone's slot with one
+ * atomic pointer store. Readers (DNS workers) never lock: they hold pointers only between
+ * two quiescent points (zdb_reader_quiescent()), and retired versions and tables are
+ * freed once every online reader has passed one (QSBR, as Knot's RCU). All names inside
+ * are lowercase wire format; compare queries after lowering.
  * ALIAS, URL and POOL records (the API's pseudo-types) are kept per node as a
  * zdb_pseudo_t beside the RRsets, never as RRsets: the answer engine turns them into
  * A/AAAA or a CNAME at query time (dns/alias for ALIAS targets outside our zones).
@@ -32,6 +36,8 @@ enum {
 	ZDB_NODE_ALIAS = 1 << 5,   /* has an ALIAS record (pseudo->alias) */
 	ZDB_NODE_URL = 1 << 6,     /* has a URL record: A/AAAA are the redirector's */
 	ZDB_NODE_POOL = 1 << 7,    /* has POOL records (pseudo->pool) */
+	ZDB_NODE_WILDCARD = 1 << 8, /* has a child "*" (zdb_zone_wildcard()) */
+	ZDB_NODE_APEX = 1 << 9,
 };
 
 /* The pseudo-types (rrtype.def's private-use codes): records the API stores that never
@@ -57,13 +63,12 @@ typedef struct zdb_pseudo {
 
 struct zdb_node {
 	const knot_dname_t *owner;   /* lowercase wire */
-	const zdb_node_t *parent;    /* the node one label up; NULL at the apex */
-	const zdb_node_t *wildcard;  /* the child "*" of this node, or NULL */
 	knot_rrset_t *rrsets;        /* sorted by type; each rrset's owner is this owner */
+	const zdb_pseudo_t *pseudo;  /* with ZDB_NODE_ALIAS, _URL or _POOL, else NULL */
+	uint32_t children;           /* nodes one label below (empty non-terminals included) */
 	uint16_t rrset_count;
 	uint16_t flags;              /* ZDB_NODE_* */
 	uint16_t labels;             /* label count of owner */
-	const zdb_pseudo_t *pseudo;  /* with ZDB_NODE_ALIAS, _URL or _POOL, else NULL */
 };
 
 typedef struct zdb_zone zdb_zone_t;
@@ -80,12 +85,20 @@ const knot_rrset_t *zdb_zone_soa(const zdb_zone_t *z);
  * possible), *count of them; valid as long as the zone. */
 const knot_dname_t *const *zdb_zone_aliases(const zdb_zone_t *z, size_t *count);
 
-/* Every node of the zone, for zone transfers: nodes 0 .. count-1, the apex first, then in
- * zdb_name_order() (empty non-terminals included: they have no RRsets). */
+/* Every node of the zone, for zone transfers: *pos starts at 0; each call returns the next
+ * node (the apex first, then in index order; empty non-terminals included: they have no
+ * RRsets), NULL at the end. */
+const zdb_node_t *zdb_zone_next(const zdb_zone_t *z, size_t *pos);
 size_t zdb_zone_node_count(const zdb_zone_t *z);
-const zdb_node_t *zdb_zone_node_at(const zdb_zone_t *z, size_t i);
-/* The order of nodes: shorter wire names first, then by bytes (lowercase wire). */
-int zdb_name_order(const knot_dname_t *a, const knot_dname_t *b);
+/* RRs in the zone's RRsets (pseudo-records aside), kept as versions are made. */
+size_t zdb_zone_rr_count(const zdb_zone_t *z);
+/* When this version was patched from the version with serial *from: the nodes it replaced,
+ * *count pairs of old (NULL: a new name) and new (NULL: a name gone). NULL when it was
+ * built whole. Valid as long as the zone; the old nodes as long as the old version. */
+typedef struct zdb_change {
+	const zdb_node_t *old, *new;
+} zdb_change_t;
+const zdb_change_t *zdb_zone_changes(const zdb_zone_t *z, uint32_t *from, size_t *count);
 /* Data another module keeps with one version of a zone (dns/xfr: its IXFR journal),
  * freed with the zone by free_fn. Set it once, by the writer, before the zone is
  * published or right after (readers see NULL or the value); readers get it lock-free. */
@@ -101,9 +114,11 @@ const zdb_node_t *zdb_zone_find(const zdb_zone_t *z, const knot_dname_t *qname,
 				const zdb_node_t **encloser);
 /* The RRset of one type at a node, or NULL. */
 const knot_rrset_t *zdb_node_rrset(const zdb_node_t *n, uint16_t type);
-/* The closest zone cut at or above node (its node), or NULL when node is authoritative
- * data. Walks parents; the cut is the highest ZDB_NODE_DELEG ancestor. */
-const zdb_node_t *zdb_node_cut(const zdb_node_t *n);
+/* The child "*" of node n (RFC 4592), or NULL. */
+const zdb_node_t *zdb_zone_wildcard(const zdb_zone_t *z, const zdb_node_t *n);
+/* The zone cut at or above node n (its node), or NULL when n is authoritative data: the
+ * highest ZDB_NODE_DELEG node on the way up to the apex. */
+const zdb_node_t *zdb_zone_cut(const zdb_zone_t *z, const zdb_node_t *n);
 
 /* --- the set of zones ---------------------------------------------------------------- */
 
@@ -153,8 +168,9 @@ typedef struct zdb_builder zdb_builder_t;
 
 /* Start a zone with this apex (text, with or without the trailing dot) and serial. */
 zdb_builder_t *zdb_builder_new(const char *apex, uint32_t serial);
-/* The store's id of the zone being built. */
+/* The store's id of the zone being built, and its serial (when known only later). */
 void zdb_builder_set_id(zdb_builder_t *b, int64_t id);
+void zdb_builder_set_serial(zdb_builder_t *b, uint32_t serial);
 /* Add one RR: owner text (absolute), type, TTL, wire rdata. RRs of one owner and type
  * join one RRset (the lowest TTL wins, RFC 2181 5.2). Returns ERR_* (ERR_INVALID for an
  * owner outside the zone or a malformed name). */
@@ -174,3 +190,18 @@ int zdb_builder_add_pseudo(zdb_builder_t *b, const char *owner, uint16_t type, u
 zdb_zone_t *zdb_builder_finish(zdb_builder_t *b, const char **err);
 void zdb_builder_free(zdb_builder_t *b);
 void zdb_zone_free(zdb_zone_t *z);
+
+/* --- patching a zone (patch.c) -------------------------------------------------------- */
+
+/* A new version of base with serial, in which the names given get new data. Name each
+ * touched name (owner text, absolute) and add the RRs it holds now with zdb_builder_add()
+ * and zdb_builder_add_pseudo() (an RR's owner counts as touched); a touched name
+ * with no RRs loses its data (and its node, unless names below it remain). base stays
+ * valid and unchanged; it must outlive the new version's construction only. */
+zdb_builder_t *zdb_patch_new(const zdb_zone_t *base, uint32_t serial);
+int zdb_patch_touch(zdb_builder_t *b, const char *owner);
+/* Finish a patch: the new version, or NULL with *err set when the result cannot be served
+ * (as zdb_builder_finish()), or NULL with *err NULL when the change is one a patch does not
+ * make (a zone cut appears or goes above existing names; the version holds too much
+ * replaced memory): build the zone whole instead. The builder is freed either way. */
+zdb_zone_t *zdb_patch_finish(zdb_builder_t *b, const char **err);

@@ -1,26 +1,117 @@
-/* zonedb_internal.h -- the zone structure shared by build.c and zone.c. */
+/* zonedb_internal.h -- the zone structure shared by build.c, patch.c and zone.c.
+ *
+ * Memory: a version's nodes, RRsets and index chunks live in generations (arenas with a
+ * reference count). A version built whole has one; a patched version references its
+ * base's generations and adds its own, and a generation is freed when the last version
+ * using it is. A patch rebuilds whole instead once the patches' memory outgrows the
+ * first generation's (zdb_patch_finish()), so replaced nodes never pile up.
+ *
+ * The name index is open addressing over (index_mask + 1) slots split in chunks of at
+ * most ZDB_CHUNK_SLOTS: a patch copies the array of chunk pointers and the chunks it
+ * writes, nothing else.
+ */
 #pragma once
 
 #include "core/arena.h"
 #include "dns/zonedb/zonedb.h"
 
+#define ZDB_CHUNK_BITS 9
+#define ZDB_CHUNK_SLOTS ((size_t)1 << ZDB_CHUNK_BITS)
+#define ZDB_MAX_LABELS 128
+
+typedef struct zdb_slot {
+	const zdb_node_t *node;   /* NULL: never used; &zdb_tomb: a name removed by a patch */
+	uint64_t hash;
+} zdb_slot_t;
+
+extern const zdb_node_t zdb_tomb;
+
+typedef struct zdb_gen {
+	_Atomic size_t refs;
+	arena_t mem;
+} zdb_gen_t;
+
 struct zdb_zone {
-	arena_t mem;              /* everything below lives here */
+	zdb_gen_t *gen;           /* this version's own memory: everything it made lives here */
+	zdb_gen_t **gens;         /* every generation the version uses, gen last */
+	size_t gen_count;
+	size_t patch_bytes;       /* memory of the generations made by patches */
 	knot_dname_t *apex;
-	zdb_node_t *apex_node;
+	const zdb_node_t *apex_node;
 	const knot_rrset_t *soa;
 	uint32_t serial;
 	int64_t id;               /* the store's zone id */
-	zdb_node_t *nodes;
-	size_t node_count;
-	uint32_t *index;          /* open addressing: node number + 1, 0 = empty */
-	size_t index_mask;        /* index size - 1 (a power of two) */
+	size_t node_count;        /* live nodes */
+	size_t slots_used;        /* nodes and tombstones */
+	zdb_slot_t **chunks;      /* the index: chunk i holds slots i << ZDB_CHUNK_BITS .. */
+	size_t index_mask;        /* slots - 1 (a power of two) */
 	uint64_t apex_hash;
+	size_t apex_labels;
+	size_t rr_count;
 	const knot_dname_t **aliases; /* every ALIAS target (zdb_zone_aliases()) */
 	size_t alias_count;
+	const zdb_change_t *changes;  /* zdb_zone_changes() */
+	size_t change_count;
+	uint32_t changes_from;
 	_Atomic(void *) ext;      /* zdb_zone_set_ext(): the transfer journal */
 	void (*ext_free)(void *);
 };
 
-/* Hash of a lowercase wire name (FNV-1a over its bytes). */
+/* Hash of a lowercase wire name, composed label by label from the root, so one pass over
+ * a name gives every suffix's hash (zdb_name_hashes()). */
 uint64_t zdb_name_hash(const knot_dname_t *name);
+/* The hash of every suffix of name: hashes[i] and suffixes[i] for the name without its
+ * first i labels, i = 0 .. labels (the root last). Returns the label count. */
+size_t zdb_name_hashes(const knot_dname_t *name, uint64_t hashes[ZDB_MAX_LABELS + 1],
+		       const knot_dname_t *suffixes[ZDB_MAX_LABELS + 1]);
+
+/* The index slot number holding name (hash h), or the first free slot for it in *free_at
+ * (a tombstone if one comes first) and -1. */
+long zdb_index_probe(const zdb_zone_t *z, const knot_dname_t *name, uint64_t h, size_t *free_at);
+static inline zdb_slot_t *zdb_slot_at(const zdb_zone_t *z, size_t i)
+{
+	return &z->chunks[i >> ZDB_CHUNK_BITS][i & (ZDB_CHUNK_SLOTS - 1)];
+}
+/* A fresh, empty index of at least 2 * nodes slots in z's generation. */
+void zdb_index_init(zdb_zone_t *z, size_t nodes);
+/* Put a node into an index that has room (builds; patches use their own copy-on-write). */
+void zdb_index_put(zdb_zone_t *z, const zdb_node_t *n, uint64_t h);
+
+/* A new generation (refs 1) and dropping a reference. */
+zdb_gen_t *zdb_gen_new(void);
+void zdb_gen_unref(zdb_gen_t *g);
+
+/* The builder, which patch.c shares (build.c). */
+typedef struct zdb_pending {
+	const knot_dname_t *owner; /* lowercase, in the zone's generation */
+	uint16_t type;             /* 0: a name a patch touches (no RR) */
+	uint32_t ttl;
+	knot_rdata_t *rdata;       /* in the scratch arena */
+} zdb_pending_t;
+
+struct zdb_builder {
+	zdb_zone_t *z;
+	const zdb_zone_t *base;    /* a patch's base version; NULL for a whole build */
+	arena_t scratch;
+	zdb_pending_t *rrs;
+	size_t count, cap;
+	const knot_dname_t *last_owner; /* consecutive RRs of one owner share its bytes */
+};
+
+/* A new pending entry for owner (text): the name checked, lowered and kept in the zone's
+ * generation. NULL when the owner is malformed or outside the zone. */
+zdb_pending_t *zdb_builder_push(zdb_builder_t *b, const char *owner);
+/* Sort the pending RRs by owner (zdb_name_order()), type and rdata. */
+void zdb_builder_sort(zdb_builder_t *b);
+/* The order of names in builds: shorter wire names first, then by bytes, so a parent
+ * comes before its children. */
+int zdb_name_order(const knot_dname_t *a, const knot_dname_t *b);
+/* Fill node from the pending RRs [from, to) of its owner (RRsets, pseudo-records, the
+ * CNAME/DNAME/ALIAS/URL/POOL flags; entries of type 0 skipped), in z's generation. Returns
+ * the number of RRs put in RRsets. */
+size_t zdb_fill_node(zdb_zone_t *z, zdb_node_t *node, const zdb_pending_t *rrs, size_t from,
+		     size_t to);
+/* What is wrong with a node's own data (a CNAME beside other data), or NULL. */
+const char *zdb_node_check(const zdb_node_t *n);
+/* Every ALIAS target of the zone's nodes into z->aliases (a whole build). */
+void zdb_list_aliases(zdb_zone_t *z);
