@@ -188,3 +188,4 @@ extern const api_resource_t api_res_zones;
 extern const api_resource_t api_res_records;
 extern const api_resource_t api_res_analytics;
 extern const api_resource_t api_res_secondary;
+extern const api_resource_t api_res_dnssec;

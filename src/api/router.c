@@ -14,6 +14,7 @@ static const api_resource_t *const resources[] = {
 	&api_res_records,
 	&api_res_analytics,
 	&api_res_secondary,
+	&api_res_dnssec,
 };
 
 static const struct {

@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "model/dnssec.h"
 #include "model/secret.h"
 
 static int spec_index(const cli_opt_t *spec, const char *name, size_t len)
@@ -129,6 +130,14 @@ int cli_parse(int argc, char **argv, const cli_opt_t *spec, conf_t *conf, cli_ar
 		return bad("unknown log level '%s'", conf->log_level);
 	}
 	log_set_level((log_level_t)level);
+	zone_dnssec_policy_t policy;
+	const char *bad_key = NULL;
+	if (zone_dnssec_policy_parse(conf->dnssec_algorithm, conf->dnssec_key_layout, &policy,
+				     &bad_key) != ERR_OK) {
+		return bad("unknown %s '%s'", bad_key,
+			   strcmp(bad_key, "dnssec-algorithm") == 0 ? conf->dnssec_algorithm
+								    : conf->dnssec_key_layout);
+	}
 	return ERR_OK;
 }
 

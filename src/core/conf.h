@@ -57,6 +57,9 @@ typedef struct conf {
 	char *transfer_allow;         /* CIDR[@key],...: who may AXFR/IXFR; "" = nobody */
 	char *notify;                 /* ADDR:PORT[@key],...: NOTIFY targets; "" = none */
 	int64_t ixfr_history;         /* change-log rows kept per zone for IXFR */
+	char *secret_key_file;        /* deployment secret sealing DNSSEC private keys; "" = <data>/secret.key */
+	char *dnssec_algorithm;       /* algorithm of new DNSSEC keys: ecdsap256sha256 or ed25519 */
+	char *dnssec_key_layout;      /* csk or ksk-zsk */
 } conf_t;
 
 typedef enum { CONF_STR, CONF_INT } conf_type_t;

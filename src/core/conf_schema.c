@@ -95,5 +95,12 @@ const conf_key_t conf_schema[] = {
 	I("ixfr-history", ixfr_history, "100", 0, 100000,
 	  "zone changes kept per zone for IXFR (older ones are trimmed from the change log); "
 	  "0 = transfers are always AXFR"),
+	S("secret-key-file", secret_key_file, "", 0,
+	  "file of 32 random bytes that seals DNSSEC private keys in the store (created, mode "
+	  "0600, on first need); empty = secret.key in the data directory"),
+	S("dnssec-algorithm", dnssec_algorithm, "ecdsap256sha256", 0,
+	  "algorithm of the keys made when DNSSEC is enabled: ecdsap256sha256 (13) or ed25519 (15)"),
+	S("dnssec-key-layout", dnssec_key_layout, "csk", 0,
+	  "keys made when DNSSEC is enabled: csk (one combined key) or ksk-zsk (two keys)"),
 	{ NULL, CONF_STR, NULL, 0, 0, 0, 0, NULL },
 };

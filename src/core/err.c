@@ -33,6 +33,7 @@ static const err_row_t rows[] = {
 	{ ERR_BUSY,         "busy",         "Busy, try again",                 503, 75 },
 	{ ERR_PRECONDITION, "precondition", "Feature not available on plan",   412, 65 },
 	{ ERR_INTERNAL,     "internal",     "Internal error",                  500, 70 },
+	{ ERR_STATE,        "state",        "Precondition Required",           428, 65 },
 };
 
 static const err_row_t *find(int code)

@@ -26,6 +26,7 @@ enum {
 	ERR_BUSY,
 	ERR_PRECONDITION,/* plan lacks the feature */
 	ERR_INTERNAL,
+	ERR_STATE,       /* the resource is not in the state the operation needs (428) */
 };
 
 /* Short identifier of a code, e.g. "notfound". Never NULL. */

@@ -215,6 +215,19 @@ int sq_change_history(store_t *st, arena_t *a, int64_t zone_id, size_t limit,
 		      store_change_row_t **out, size_t *count);
 int sq_change_trim(store_t *st, int64_t zone_id, size_t keep);
 
+int sq_dnssec_get(store_t *st, arena_t *a, int64_t account_id, int64_t zone_id,
+		  zone_dnssec_t *out);
+int sq_dnssec_enable(store_t *st, store_dnssec_enable_t *en);
+int sq_dnssec_disable(store_t *st, const zone_t *zone, zone_dnssec_t *out, uint32_t *serial);
+int sq_dnssec_keys(store_t *st, arena_t *a, int64_t account_id, int64_t zone_id,
+		   zone_key_t **out, size_t *count);
+int sq_ds_create(store_t *st, int64_t account_id, ds_record_t *r);
+int sq_ds_get(store_t *st, arena_t *a, int64_t account_id, int64_t domain_id, int64_t id,
+	      ds_record_t *out);
+int sq_ds_list(store_t *st, arena_t *a, int64_t account_id, int64_t domain_id,
+	       const store_list_t *q, ds_record_t **out, size_t *count, int64_t *total);
+int sq_ds_delete(store_t *st, int64_t account_id, int64_t domain_id, int64_t id);
+
 /* Inside an open transaction on c: the insert half of the operations above. */
 /* Raise the zone's serial (to max(serial + 1, now)), rewrite its SOA record, and write the
  * change-log row (removed/added: JSON arrays of RRs, taken) and the outbox row (payload

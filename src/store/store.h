@@ -15,6 +15,7 @@
 
 #include "core/arena.h"
 #include "model/contact.h"
+#include "model/dnssec.h"
 #include "model/identity.h"
 #include "model/zone.h"
 #include "model/zone_import.h"
@@ -211,6 +212,20 @@ typedef struct store_analytics_row {
 	int64_t volume;
 } store_analytics_row_t;
 
+/* Enable DNSSEC on a zone (q_dnssec.c), in one transaction: the state row, the keys
+ * (already generated and sealed), a new serial, a 'dnssec' change-log row and the
+ * dnssec.create outbox row. A zone already enabled changes nothing (was_enabled). */
+typedef struct store_dnssec_enable {
+	const zone_t *zone;          /* the zone, as read by the caller (account, id, JSON) */
+	zone_dnssec_policy_t policy;
+	zone_key_t *keys;            /* in: role, algorithm, flags, keytag, dnskey, sealed, */
+	size_t key_count;            /*     timing; out: id, zone_id */
+	/* out */
+	zone_dnssec_t state;
+	bool was_enabled;
+	uint32_t serial;
+} store_dnssec_enable_t;
+
 typedef struct store_ops {
 	const char *name;
 	int (*open)(store_t *st, const store_opts_t *opts);
@@ -380,6 +395,27 @@ typedef struct store_ops {
 	/* Delete a zone's change-log rows but the newest `keep` (at least 1: other DNS
 	 * processes learn of the zone's last change from it). */
 	int (*change_trim)(store_t *st, int64_t zone_id, size_t keep);
+
+	/* DNSSEC (q_dnssec.c), within one account (account_id 0: any, for the DNS role).
+	 * dnssec_get: ERR_NOTFOUND when the zone never had DNSSEC. dnssec_disable: deletes
+	 * the zone's keys, keeps the row with enabled 0, bumps the serial, change-log and
+	 * dnssec.delete rows; ERR_STATE when it is not enabled. dnssec_keys: the zone's keys,
+	 * oldest first (sealed private keys included: only keys.c opens them). */
+	int (*dnssec_get)(store_t *st, arena_t *a, int64_t account_id, int64_t zone_id,
+			  zone_dnssec_t *out);
+	int (*dnssec_enable)(store_t *st, store_dnssec_enable_t *en);
+	int (*dnssec_disable)(store_t *st, const zone_t *zone, zone_dnssec_t *out,
+			      uint32_t *serial);
+	int (*dnssec_keys)(store_t *st, arena_t *a, int64_t account_id, int64_t zone_id,
+			   zone_key_t **out, size_t *count);
+	/* Delegation signer records of a domain of the account; ERR_NOTFOUND for an id that
+	 * is not the domain's. Sort fields "id", "created_at". */
+	int (*ds_create)(store_t *st, int64_t account_id, ds_record_t *r);
+	int (*ds_get)(store_t *st, arena_t *a, int64_t account_id, int64_t domain_id, int64_t id,
+		      ds_record_t *out);
+	int (*ds_list)(store_t *st, arena_t *a, int64_t account_id, int64_t domain_id,
+		       const store_list_t *q, ds_record_t **out, size_t *count, int64_t *total);
+	int (*ds_delete)(store_t *st, int64_t account_id, int64_t domain_id, int64_t id);
 } store_ops_t;
 
 struct store {
@@ -468,6 +504,15 @@ void store_close(store_t *st);
 #define store_tsig_key_delete(st, ...)         STORE_CALL(st, tsig_key_delete, __VA_ARGS__)
 #define store_change_history(st, ...)          STORE_CALL(st, change_history, __VA_ARGS__)
 #define store_change_trim(st, ...)             STORE_CALL(st, change_trim, __VA_ARGS__)
+
+#define store_dnssec_get(st, ...)              STORE_CALL(st, dnssec_get, __VA_ARGS__)
+#define store_dnssec_enable(st, ...)           STORE_CALL(st, dnssec_enable, __VA_ARGS__)
+#define store_dnssec_disable(st, ...)          STORE_CALL(st, dnssec_disable, __VA_ARGS__)
+#define store_dnssec_keys(st, ...)             STORE_CALL(st, dnssec_keys, __VA_ARGS__)
+#define store_ds_create(st, ...)               STORE_CALL(st, ds_create, __VA_ARGS__)
+#define store_ds_get(st, ...)                  STORE_CALL(st, ds_get, __VA_ARGS__)
+#define store_ds_list(st, ...)                 STORE_CALL(st, ds_list, __VA_ARGS__)
+#define store_ds_delete(st, ...)               STORE_CALL(st, ds_delete, __VA_ARGS__)
 
 /* A zone file into a zone (import.c): see store_zone_import(). */
 typedef struct store_import {

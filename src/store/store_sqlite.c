@@ -351,6 +351,14 @@ const store_ops_t store_sqlite_ops = {
 	.tsig_key_delete = sq_tsig_key_delete,
 	.change_history = sq_change_history,
 	.change_trim = sq_change_trim,
+	.dnssec_get = sq_dnssec_get,
+	.dnssec_enable = sq_dnssec_enable,
+	.dnssec_disable = sq_dnssec_disable,
+	.dnssec_keys = sq_dnssec_keys,
+	.ds_create = sq_ds_create,
+	.ds_get = sq_ds_get,
+	.ds_list = sq_ds_list,
+	.ds_delete = sq_ds_delete,
 };
 
 typedef struct sq_job {
