@@ -14,6 +14,7 @@ import json
 import os
 import sqlite3
 import stat
+import threading
 
 import dns.dnssec
 import dns.name
@@ -219,6 +220,26 @@ def test_enable_get_ds_disable(api, server):
     # Enable again: new keys, a new configuration.
     api.ok("POST", "/domains/signed.example/dnssec", 201)
     assert len(api.ds_ext("signed.example")) == 1
+
+
+def test_concurrent_enables_make_one_configuration(api, server):
+    api.domain("race.example")
+    results = []
+
+    def enable():
+        r = server.post("/v2/%d/domains/race.example/dnssec" % server.account_id,
+                        token=server.token)
+        results.append((r.status_code, check(r)["data"]))
+
+    threads = [threading.Thread(target=enable) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [status for status, _ in results] == [201] * 6
+    assert len({json.dumps(data, sort_keys=True) for _, data in results}) == 1
+    assert rows(server, "SELECT count(*) FROM dnssec_keys")[0][0] == 1
+    assert len(outbox(server, "dnssec.create")) == 1
 
 
 def test_disable_never_enabled(api):
@@ -428,6 +449,13 @@ def test_ds_public_key_form(api):
     r, body = api.call("POST", path, json={"algorithm": "13", "public_key": RFC6605_KEY,
                                            "digest_type": "1"})
     expect_errors(r, body, {"digest": ["can't be blank"]})
+    # A digest without its type: the type its length says; the key tag from the key.
+    ds = api.ok("POST", path, 201, json={"algorithm": "13", "public_key": RFC6605_KEY,
+                                         "digest": RFC6605_DS.lower()})["data"]
+    assert (ds["keytag"], ds["digest_type"], ds["digest"]) == ("55648", "2", RFC6605_DS.lower())
+    r, body = api.call("POST", path, json={"algorithm": "13", "public_key": RFC6605_KEY,
+                                           "digest": "abcd"})
+    expect_errors(r, body, {"digest_type": ["can't be blank"]})
 
 
 # ------------------------------------------------------------------ 404s, isolation, scopes

@@ -331,13 +331,31 @@ static int ds_list(api_req_t *req, api_reply_t *rep)
 	return ERR_OK;
 }
 
+/* A DS digest's type from its length, for a digest sent without one: SHA-1, SHA-256 or
+ * SHA-384 (RFC 3658, RFC 4509, RFC 6605 2); NULL for another length. */
+static const char *digest_type_of(const char *digest)
+{
+	size_t len = strlen(digest);
+	return len == 40 ? "1" : len == 64 ? "2" : len == 96 ? "4" : NULL;
+}
+
 /* The public-key form (dnssec.md: "Required if TLD requires KEY data") without DS data:
- * the DS of the DNSKEY "257 3 <algorithm> <public_key>" at the domain, SHA-256 unless a
- * digest_type is given. Fields that were given stay as given. */
+ * what is missing is derived from the DNSKEY "257 3 <algorithm> <public_key>" at the
+ * domain: the key tag, and the digest (SHA-256 unless a digest_type is given). Fields
+ * that were sent stay as sent; a digest sent without its type gets the type its length
+ * says. */
 static int ds_derive(api_req_t *req, const domain_t *d, ds_record_t *r)
 {
-	if (r->public_key == NULL || (r->digest != NULL && r->keytag != NULL)) {
+	if (r->public_key == NULL ||
+	    (r->digest != NULL && r->keytag != NULL && r->digest_type != NULL)) {
 		return ERR_OK;
+	}
+	if (r->digest != NULL && r->digest_type == NULL) {
+		r->digest_type = digest_type_of(r->digest);
+		if (r->digest_type == NULL) {
+			reply_field_error(req, "digest_type", "can't be blank");
+			return ERR_INVALID;
+		}
 	}
 	size_t max = strlen(r->public_key), key_size = 0;
 	uint8_t *key = arena_alloc(req->arena, max + 1);
@@ -355,8 +373,17 @@ static int ds_derive(api_req_t *req, const domain_t *d, ds_record_t *r)
 		ret = dnskey_rdata(DNSKEY_FLAGS_KSK, (uint8_t)atoi(r->algorithm), key, key_size,
 				   &rdata, &rdata_size);
 	}
-	if (ret == ERR_OK) {
+	if (ret == ERR_OK && r->digest == NULL) {
 		ret = dnskey_ds(d->name, rdata, rdata_size, type, ds, &ds_size);
+		if (ret == ERR_OK) {
+			r->digest_type = arena_printf(req->arena, "%u", type);
+			r->digest = hex_upper(req->arena, ds + 4, ds_size - 4);
+		}
+	}
+	uint16_t tag = 0;
+	if (ret == ERR_OK && r->keytag == NULL) {
+		ret = dnskey_tag(rdata, rdata_size, &tag);
+		r->keytag = arena_printf(req->arena, "%u", tag);
 	}
 	free(rdata);
 	if (ret == ERR_INVAL_ARG) {
@@ -366,15 +393,6 @@ static int ds_derive(api_req_t *req, const domain_t *d, ds_record_t *r)
 	if (ret != ERR_OK) {
 		reply_field_error(req, "public_key", "is invalid");
 		return ERR_INVALID;
-	}
-	if (r->keytag == NULL) {
-		r->keytag = arena_printf(req->arena, "%u", (unsigned)(ds[0] << 8 | ds[1]));
-	}
-	if (r->digest_type == NULL) {
-		r->digest_type = arena_printf(req->arena, "%u", type);
-	}
-	if (r->digest == NULL) {
-		r->digest = hex_upper(req->arena, ds + 4, ds_size - 4);
 	}
 	return ERR_OK;
 }
