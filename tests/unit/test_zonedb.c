@@ -263,6 +263,12 @@ static void assert_same_zone(const zdb_zone_t *a, const zdb_zone_t *b)
 			fail_msg("node %s differs (flags %x/%x, children %u/%u)", txt, x->flags,
 				 y ? y->flags : 0, x->children, y ? y->children : 0);
 		}
+		/* the wildcard child pointer leads to this version's "*" node */
+		const zdb_node_t *w = zdb_zone_wildcard(a, x);
+		if ((w == NULL) != (zdb_zone_wildcard(b, y) == NULL) ||
+		    (w != NULL && (w != zdb_zone_get(a, w->owner) || !rrsets_equal(w, y->wildcard)))) {
+			fail_msg("node %s: wildcard child differs or is stale", txt);
+		}
 	}
 	assert_int_equal(seen, zdb_zone_node_count(a));
 	zdb_zone_aliases(a, &ac);

@@ -460,6 +460,7 @@ static const char *finish_nodes(zdb_zone_t *z, zdb_node_t *nodes, size_t count)
 		parent->children++;
 		if (n->owner[0] == 1 && n->owner[1] == '*') {
 			parent->flags |= ZDB_NODE_WILDCARD;
+			parent->wildcard = n;
 		}
 		if (n->rrset_count == 0 && n->pseudo == NULL) {
 			n->flags |= ZDB_NODE_EMPTY;

@@ -41,6 +41,10 @@ struct zdb_loader {
 	int64_t last_took_us;
 	zdb_loader_zone_fn on_zone;
 	void *on_zone_ctx;
+	/* Zones whose last refresh failed (data that cannot be served): the version served is
+	 * older than the rows already read, so the next refresh builds them whole. */
+	int64_t *stale;
+	size_t stale_count, stale_cap;
 };
 
 typedef struct build_ctx {
@@ -197,6 +201,32 @@ static patch_result_t patch_zone(zdb_loader_t *l, const zone_t *zone, const zdb_
 	return PATCH_BUILT;
 }
 
+/* Whether zone_id is in the stale set, taking it out when take is set. */
+static bool stale_has(zdb_loader_t *l, int64_t zone_id, bool take)
+{
+	for (size_t i = 0; i < l->stale_count; i++) {
+		if (l->stale[i] == zone_id) {
+			if (take) {
+				l->stale[i] = l->stale[--l->stale_count];
+			}
+			return true;
+		}
+	}
+	return false;
+}
+
+static void stale_add(zdb_loader_t *l, int64_t zone_id)
+{
+	if (stale_has(l, zone_id, false)) {
+		return;
+	}
+	if (l->stale_count == l->stale_cap) {
+		l->stale_cap = l->stale_cap ? l->stale_cap * 2 : 8;
+		l->stale = xrealloc(l->stale, l->stale_cap * sizeof(*l->stale));
+	}
+	l->stale[l->stale_count++] = zone_id;
+}
+
 /* Bring one zone in step with the store: patch it, rebuild it, or take it out. `after`:
  * the change-log rows after this id are the ones not applied yet. */
 static void refresh(zdb_loader_t *l, int64_t zone_id, const char *name, int64_t after,
@@ -219,11 +249,15 @@ static void refresh(zdb_loader_t *l, int64_t zone_id, const char *name, int64_t 
 		const zdb_zone_t *cur = served(l->db, apex);
 		zdb_zone_t *z = NULL;
 		patch_result_t pr = PATCH_NOT;
+		is_patchable &= !stale_has(l, zone.id, true);
 		if (is_patchable && cur != NULL && zdb_zone_id(cur) == zone.id) {
 			pr = patch_zone(l, &zone, cur, after, &z);
 		}
 		if (pr == PATCH_NOT) {
 			z = zdb_load_zone(l->st, &zone, l->region);
+		}
+		if (z == NULL && pr != PATCH_SAME) {
+			stale_add(l, zone.id);
 		}
 		if (z != NULL) {
 			zdb_publish(l->db, z);
@@ -404,6 +438,7 @@ void zdb_loader_stop(zdb_loader_t *l)
 	}
 	pthread_mutex_destroy(&l->lock);
 	pthread_cond_destroy(&l->cond);
+	free(l->stale);
 	free(l->region);
 	free(l);
 }

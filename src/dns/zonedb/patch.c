@@ -62,7 +62,7 @@ zdb_builder_t *zdb_patch_new(const zdb_zone_t *base, uint32_t serial)
 	z->apex_labels = base->apex_labels;
 	z->rr_count = base->rr_count;
 	size_t chunks = (base->index_mask >> ZDB_CHUNK_BITS) + 1;
-	z->chunks = arena_alloc(&z->gen->mem, chunks * sizeof(*z->chunks));
+	z->chunks = chunks == 1 ? &z->chunk1 : arena_alloc(&z->gen->mem, chunks * sizeof(*z->chunks));
 	memcpy(z->chunks, base->chunks, chunks * sizeof(*z->chunks));
 	return b;
 }
@@ -85,7 +85,7 @@ static dirty_t *map_find(const patch_t *p, const knot_dname_t *name, uint64_t h)
 {
 	for (size_t i = h & p->mask;; i = (i + 1) & p->mask) {
 		dirty_t *d = &p->map[i];
-		if (d->owner == NULL || (d->hash == h && knot_dname_is_equal(d->owner, name))) {
+		if (d->owner == NULL || (d->hash == h && zdb_name_equal(d->owner, name))) {
 			return d;
 		}
 	}
@@ -246,6 +246,25 @@ static const char *apply_name(patch_t *p, const zdb_pending_t *rrs, size_t from,
 	return why;
 }
 
+/* A "*" node that changed gets its parent's pointer: the parent is replaced too. */
+static void link_wildcards(patch_t *p)
+{
+	size_t k = 0;
+	dirty_t *stars = xmalloc((p->used > 0 ? p->used : 1) * sizeof(*stars));
+	for (size_t i = 0; i <= p->mask; i++) {
+		if (p->map[i].owner != NULL && is_wildcard(p->map[i].owner)) {
+			stars[k++] = p->map[i]; /* a copy: dirty() below may move the map */
+		}
+	}
+	for (size_t i = 0; i < k; i++) {
+		dirty_t *d = dirty(p, knot_wire_next_label(stars[i].owner, NULL));
+		if (d->node != NULL) {
+			d->node->wildcard = stars[i].node;
+		}
+	}
+	free(stars);
+}
+
 /* New names take NONAUTH from their parent, parents first. */
 static int cmp_dirty(const void *x, const void *y)
 {
@@ -293,7 +312,8 @@ static zdb_slot_t *slot_for_write(zdb_zone_t *z, bool *owned, size_t i)
 /* A fresh index for the new version's names (a patch that adds many names). */
 static void index_regrow(zdb_zone_t *z, size_t extra)
 {
-	zdb_slot_t **chunks = z->chunks;
+	zdb_slot_t *one = z->chunk1;
+	zdb_slot_t **chunks = z->chunks == &z->chunk1 ? &one : z->chunks; /* init resets chunk1 */
 	size_t mask = z->index_mask;
 	zdb_index_init(z, z->node_count + extra);
 	for (size_t i = 0; i <= mask; i++) {
@@ -414,6 +434,7 @@ static const char *finish(patch_t *p, zdb_builder_t *b)
 	if (p->is_structural) {
 		return NULL;
 	}
+	link_wildcards(p);
 	mark_new_names(p);
 	update_aliases(p);
 	record_changes(p);

@@ -179,7 +179,7 @@ void zdb_index_init(zdb_zone_t *z, size_t nodes)
 	}
 	size_t per = size < ZDB_CHUNK_SLOTS ? size : ZDB_CHUNK_SLOTS;
 	size_t chunks = size / per;
-	z->chunks = arena_alloc(&z->gen->mem, chunks * sizeof(*z->chunks));
+	z->chunks = chunks == 1 ? &z->chunk1 : arena_alloc(&z->gen->mem, chunks * sizeof(*z->chunks));
 	for (size_t i = 0; i < chunks; i++) {
 		z->chunks[i] = arena_alloc_zero(&z->gen->mem, per * sizeof(zdb_slot_t));
 	}
@@ -210,7 +210,7 @@ long zdb_index_probe(const zdb_zone_t *z, const knot_dname_t *name, uint64_t h, 
 		}
 		if (s->node == &zdb_tomb) {
 			tomb = tomb >= 0 ? tomb : (long)i;
-		} else if (s->hash == h && knot_dname_is_equal(s->node->owner, name)) {
+		} else if (s->hash == h && zdb_name_equal(s->node->owner, name)) {
 			return (long)i;
 		}
 	}
@@ -227,7 +227,7 @@ static inline const zdb_node_t *get_hashed(const zdb_zone_t *z, const knot_dname
 		if (n == NULL) {
 			return NULL;
 		}
-		if (s->hash == h && n != &zdb_tomb && knot_dname_is_equal(n->owner, name)) {
+		if (s->hash == h && n != &zdb_tomb && zdb_name_equal(n->owner, name)) {
 			return n;
 		}
 	}
@@ -276,12 +276,7 @@ const knot_rrset_t *zdb_node_rrset(const zdb_node_t *n, uint16_t type)
 
 const zdb_node_t *zdb_zone_wildcard(const zdb_zone_t *z, const zdb_node_t *n)
 {
-	if (!(n->flags & ZDB_NODE_WILDCARD)) {
-		return NULL;
-	}
-	knot_dname_t name[KNOT_DNAME_MAXLEN + 2] = { 1, '*' };
-	memcpy(name + 2, n->owner, knot_dname_size(n->owner));
-	return zdb_zone_get(z, name);
+	return n->wildcard;
 }
 
 const zdb_node_t *zdb_zone_cut(const zdb_zone_t *z, const zdb_node_t *n)
@@ -358,7 +353,7 @@ static slot_t *table_slot(const table_t *t, const knot_dname_t *apex, uint64_t h
 		if (z == NULL) {
 			return NULL;
 		}
-		if (s->hash == h && knot_dname_is_equal(z->apex, apex)) {
+		if (s->hash == h && zdb_name_equal(z->apex, apex)) {
 			return s;
 		}
 	}

@@ -7,8 +7,8 @@
  * (build.c), or patched from the previous one (patch.c): the names a change touched get
  * new nodes, and the new version shares every other node, and every index chunk it did not
  * write, with the old one, so a change to a zone of a million names costs about what it
- * changed. Nodes hold no pointers to other nodes (a shared node cannot point into one
- * version): parents, wildcards and zone cuts are found by name through the index.
+ * changed. A node points at no other node but its wildcard child (a patch that replaces
+ * a "*" node replaces its parent too): parents and zone cuts are found by name.
  * The set of zones is a table of slots; a new version goes into its zone's slot with one
  * atomic pointer store. Readers (DNS workers) never lock: they hold pointers only between
  * two quiescent points (zdb_reader_quiescent()), and retired versions and tables are
@@ -65,6 +65,7 @@ struct zdb_node {
 	const knot_dname_t *owner;   /* lowercase wire */
 	knot_rrset_t *rrsets;        /* sorted by type; each rrset's owner is this owner */
 	const zdb_pseudo_t *pseudo;  /* with ZDB_NODE_ALIAS, _URL or _POOL, else NULL */
+	const zdb_node_t *wildcard;  /* the child "*" (zdb_zone_wildcard()), or NULL */
 	uint32_t children;           /* nodes one label below (empty non-terminals included) */
 	uint16_t rrset_count;
 	uint16_t flags;              /* ZDB_NODE_* */

@@ -32,22 +32,25 @@ typedef struct zdb_gen {
 } zdb_gen_t;
 
 struct zdb_zone {
-	zdb_gen_t *gen;           /* this version's own memory: everything it made lives here */
-	zdb_gen_t **gens;         /* every generation the version uses, gen last */
-	size_t gen_count;
-	size_t patch_bytes;       /* memory of the generations made by patches */
-	knot_dname_t *apex;
+	/* what every lookup reads, first: one cache line */
+	zdb_slot_t **chunks;      /* the index: chunk i holds slots i << ZDB_CHUNK_BITS .. */
+	zdb_slot_t *chunk1;       /* chunks points here when the index is one chunk */
+	size_t index_mask;        /* slots - 1 (a power of two) */
+	size_t apex_labels;
 	const zdb_node_t *apex_node;
+	knot_dname_t *apex;
+	uint64_t apex_hash;
 	const knot_rrset_t *soa;
+	/* the rest */
 	uint32_t serial;
 	int64_t id;               /* the store's zone id */
 	size_t node_count;        /* live nodes */
 	size_t slots_used;        /* nodes and tombstones */
-	zdb_slot_t **chunks;      /* the index: chunk i holds slots i << ZDB_CHUNK_BITS .. */
-	size_t index_mask;        /* slots - 1 (a power of two) */
-	uint64_t apex_hash;
-	size_t apex_labels;
 	size_t rr_count;
+	zdb_gen_t *gen;           /* this version's own memory: everything it made lives here */
+	zdb_gen_t **gens;         /* every generation the version uses, gen last */
+	size_t gen_count;
+	size_t patch_bytes;       /* memory of the generations made by patches */
 	const knot_dname_t **aliases; /* every ALIAS target (zdb_zone_aliases()) */
 	size_t alias_count;
 	const zdb_change_t *changes;  /* zdb_zone_changes() */
@@ -56,6 +59,27 @@ struct zdb_zone {
 	_Atomic(void *) ext;      /* zdb_zone_set_ext(): the transfer journal */
 	void (*ext_free)(void *);
 };
+
+/* Equality of two lowercase wire names (inline: lookups compare once per hit). */
+static inline bool zdb_name_equal(const uint8_t *a, const uint8_t *b)
+{
+	for (;;) {
+		uint8_t len = *a;
+		if (len != *b) {
+			return false;
+		}
+		if (len == 0) {
+			return true;
+		}
+		for (uint8_t i = 1; i <= len; i++) {
+			if (a[i] != b[i]) {
+				return false;
+			}
+		}
+		a += len + 1;
+		b += len + 1;
+	}
+}
 
 /* Hash of a lowercase wire name, composed label by label from the root, so one pass over
  * a name gives every suffix's hash (zdb_name_hashes()). */
