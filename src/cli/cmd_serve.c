@@ -196,8 +196,18 @@ static int start_dns(const conf_t *conf, store_t *st, stats_t *stats, jobs_t *jo
 	dc.query.xfr = *xfr;
 	hooks->alias = *alias;
 	hooks->xfr = *xfr;
+	char secret[4096];
+	if (conf->secret_key_file != NULL && conf->secret_key_file[0] != '\0') {
+		snprintf(secret, sizeof(secret), "%s", conf->secret_key_file);
+	} else {
+		snprintf(secret, sizeof(secret), "%s/secret.key", conf->data);
+	}
 	zdb_loader_conf_t lc = { .region = conf->region, .poll_ms = (int)conf->dns_poll_ms,
-				 .on_zone = on_zone, .on_zone_ctx = hooks };
+				 .on_zone = on_zone, .on_zone_ctx = hooks,
+				 .sign = { .secret_path = secret,
+					   .rrsig_lifetime = (uint32_t)conf->dnssec_rrsig_lifetime,
+					   .rrsig_refresh = (uint32_t)conf->dnssec_rrsig_refresh,
+					   .threads = 2 } };
 	if (ret == ERR_OK) {
 		ret = zdb_loader_start(loader, *zdb, st, &lc);
 	}

@@ -138,6 +138,11 @@ int cli_parse(int argc, char **argv, const cli_opt_t *spec, conf_t *conf, cli_ar
 			   strcmp(bad_key, "dnssec-algorithm") == 0 ? conf->dnssec_algorithm
 								    : conf->dnssec_key_layout);
 	}
+	if (conf->dnssec_rrsig_refresh >= conf->dnssec_rrsig_lifetime) {
+		return bad("dnssec-rrsig-refresh (%lld) must be less than dnssec-rrsig-lifetime (%lld)",
+			   (long long)conf->dnssec_rrsig_refresh,
+			   (long long)conf->dnssec_rrsig_lifetime);
+	}
 	return ERR_OK;
 }
 

@@ -60,6 +60,8 @@ typedef struct conf {
 	char *secret_key_file;        /* deployment secret sealing DNSSEC private keys; "" = <data>/secret.key */
 	char *dnssec_algorithm;       /* algorithm of new DNSSEC keys: ecdsap256sha256 or ed25519 */
 	char *dnssec_key_layout;      /* csk or ksk-zsk */
+	int64_t dnssec_rrsig_lifetime; /* seconds a new RRSIG is valid */
+	int64_t dnssec_rrsig_refresh;  /* seconds before expiry an RRSIG is made anew */
 } conf_t;
 
 typedef enum { CONF_STR, CONF_INT } conf_type_t;

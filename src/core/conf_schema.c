@@ -102,5 +102,10 @@ const conf_key_t conf_schema[] = {
 	  "algorithm of the keys made when DNSSEC is enabled: ecdsap256sha256 (13) or ed25519 (15)"),
 	S("dnssec-key-layout", dnssec_key_layout, "csk", 0,
 	  "keys made when DNSSEC is enabled: csk (one combined key) or ksk-zsk (two keys)"),
+	I("dnssec-rrsig-lifetime", dnssec_rrsig_lifetime, "1209600", 60, 31536000,
+	  "seconds a new RRSIG is valid (14 days, as Knot DNS)"),
+	I("dnssec-rrsig-refresh", dnssec_rrsig_refresh, "604800", 10, 31536000,
+	  "seconds before an RRSIG expires that the zone is signed again (7 days); less than "
+	  "dnssec-rrsig-lifetime"),
 	{ NULL, CONF_STR, NULL, 0, 0, 0, 0, NULL },
 };

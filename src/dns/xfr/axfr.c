@@ -49,16 +49,45 @@ static int put_soa(xfr_out_t *o, knot_pkt_t *pkt)
 	return out_put(pkt, soa->owner, KNOT_RRTYPE_SOA, soa->ttl, soa->rrs.rdata);
 }
 
+/* The RRsets of a signed zone's next NSEC3 RR into the view: the NSEC3 and its RRSIG. */
+static bool view_nsec3(xfr_out_t *o)
+{
+	const zdb_nsec3_t *n = zdb_zone_nsec3(o->zone);
+	if (n == NULL || o->nsec3 >= n->chain.count) {
+		return false;
+	}
+	o->view->sets[0] = &n->chain.rrsets[o->nsec3];
+	o->view->sets[1] = &n->rrsigs[o->nsec3];
+	o->view->count = 2;
+	o->nsec3++;
+	return true;
+}
+
+/* The next node's RRsets into the view, with their RRSIGs in a signed zone; then the
+ * NSEC3 chain. false at the end. */
+static bool view_next(xfr_out_t *o)
+{
+	arena_reset(&o->synth.mem);
+	const zdb_node_t *n = zdb_zone_next(o->zone, &o->node);
+	if (n == NULL) {
+		return view_nsec3(o);
+	}
+	view_fill(o->view, n, &o->synth);
+	for (uint16_t i = 0; n->rrsigs != NULL && i < n->rrset_count; i++) {
+		if (n->rrsigs[i].rrs.count > 0 && o->view->count < VIEW_MAX + SYNTH_MAX) {
+			o->view->sets[o->view->count++] = &n->rrsigs[i];
+		}
+	}
+	return true;
+}
+
 int axfr_body(xfr_out_t *o, knot_pkt_t *pkt)
 {
 	for (;; o->has_view = false) {
 		if (!o->has_view) {
-			const zdb_node_t *n = zdb_zone_next(o->zone, &o->node);
-			if (n == NULL) {
+			if (!view_next(o)) {
 				break;
 			}
-			arena_reset(&o->synth.mem);
-			view_fill(o->view, n, &o->synth);
 			o->has_view = true;
 			o->set = 0;
 			o->rr = 0;

@@ -224,8 +224,8 @@ static journal_limits_t limits(const xfr_t *x, size_t zone_rrs)
 /* The history of a zone first seen: from the change log. */
 static xfr_journal_t *journal_seed(xfr_t *x, const zdb_zone_t *z)
 {
-	if (zdb_zone_id(z) == 0 || x->st == NULL) {
-		return NULL; /* a zone built without the store (tests) */
+	if (zdb_zone_id(z) == 0 || x->st == NULL || zdb_zone_nsec3(z) != NULL) {
+		return NULL; /* a zone built without the store (tests), or signed (AXFR only) */
 	}
 	arena_t a;
 	arena_init(&a, 0);
@@ -248,6 +248,11 @@ static xfr_journal_t *journal_seed(xfr_t *x, const zdb_zone_t *z)
 static xfr_journal_t *journal_next(xfr_t *x, const zdb_zone_t *old, const zdb_zone_t *z)
 {
 	const xfr_journal_t *prev = zdb_zone_ext(old);
+	if (zdb_zone_nsec3(z) != NULL || zdb_zone_nsec3(old) != NULL) {
+		/* A signed zone's differences include signatures and NSEC3 RRs the diffs do not
+		 * carry: its secondaries transfer it whole (AXFR). */
+		return NULL;
+	}
 	if (zdb_zone_serial(old) == zdb_zone_serial(z)) {
 		/* the same serial again (a secondary zone refreshed, a rebuild): same history */
 		return journal_copy(prev);

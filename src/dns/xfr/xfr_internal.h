@@ -185,8 +185,9 @@ struct xfr_out {
 	const xfr_journal_t *journal;
 	out_mode_t mode;
 	out_phase_t phase;
-	/* AXFR: the node, RRset and RR to put next */
+	/* AXFR: the node, RRset and RR to put next; then a signed zone's NSEC3 RRs */
 	size_t node;
+	size_t nsec3;
 	size_t set;
 	uint16_t rr;
 	bool has_view;

@@ -45,6 +45,16 @@ struct zdb_loader {
 	 * older than the rows already read, so the next refresh builds them whole. */
 	int64_t *stale;
 	size_t stale_count, stale_cap;
+	/* Signed zones and when their first signature comes due (RRSIG time): then the
+	 * loader gives the zone a new serial, and the rebuild re-signs what is due. */
+	zdb_sign_conf_t sign;
+	char *secret_path;
+	struct due {
+		int64_t zone_id;
+		char *name;
+		uint32_t at;
+	} *due;
+	size_t due_count, due_cap;
 };
 
 typedef struct build_ctx {
@@ -201,6 +211,70 @@ static patch_result_t patch_zone(zdb_loader_t *l, const zone_t *zone, const zdb_
 	return PATCH_BUILT;
 }
 
+static void due_drop(zdb_loader_t *l, int64_t zone_id)
+{
+	for (size_t i = 0; i < l->due_count; i++) {
+		if (l->due[i].zone_id == zone_id) {
+			free(l->due[i].name);
+			l->due[i] = l->due[--l->due_count];
+			return;
+		}
+	}
+}
+
+static void due_set(zdb_loader_t *l, int64_t zone_id, const char *name, uint32_t at)
+{
+	due_drop(l, zone_id);
+	if (l->due_count == l->due_cap) {
+		l->due_cap = l->due_cap ? l->due_cap * 2 : 8;
+		l->due = xrealloc(l->due, l->due_cap * sizeof(*l->due));
+	}
+	l->due[l->due_count++] = (struct due){ .zone_id = zone_id, .name = xstrdup(name), .at = at };
+}
+
+/* Signed zones whose signatures come due get a new serial: the change brings them back
+ * to refresh(), whose whole build re-signs what is due. */
+static void resign_due(zdb_loader_t *l)
+{
+	uint32_t now = (uint32_t)time(NULL);
+	for (size_t i = 0; i < l->due_count;) {
+		if ((int32_t)(now - l->due[i].at) < 0) {
+			i++;
+			continue;
+		}
+		uint32_t serial = 0;
+		int ret = store_zone_touch(l->st, l->due[i].name, &serial);
+		if (ret != ERR_OK && ret != ERR_NOTFOUND) {
+			log_warn("zone %s, re-signing not started (%s)", l->due[i].name, err_str(ret));
+			i++;
+			continue;
+		}
+		due_drop(l, l->due[i].zone_id);
+	}
+}
+
+/* Build a zone whole, and sign it when it has DNSSEC on (keeping prev's signatures that
+ * still serve). NULL when it cannot be served. */
+static zdb_zone_t *build_whole(zdb_loader_t *l, const zone_t *zone, const zdb_zone_t *prev)
+{
+	zdb_zone_t *z = zdb_load_zone(l->st, zone, l->region);
+	if (z == NULL) {
+		return NULL;
+	}
+	uint32_t at = 0;
+	int ret = zdb_load_sign(l->st, &l->sign, zone->name, z, prev, &at);
+	if (ret == ERR_NOTFOUND) {
+		due_drop(l, zone->id);
+		return z;
+	}
+	if (ret != ERR_OK) {
+		zdb_zone_free(z);
+		return NULL;
+	}
+	due_set(l, zone->id, zone->name, at);
+	return z;
+}
+
 /* Whether zone_id is in the stale set, taking it out when take is set. */
 static bool stale_has(zdb_loader_t *l, int64_t zone_id, bool take)
 {
@@ -242,11 +316,14 @@ static void refresh(zdb_loader_t *l, int64_t zone_id, const char *name, int64_t 
 	apex_of(name, apex);
 	if (ret == ERR_NOTFOUND || (ret == ERR_OK && !is_served(l->st, &zone))) {
 		zdb_remove(l->db, apex); /* deleted or deactivated: answered as not hosted */
+		due_drop(l, zone_id);
 		if (l->on_zone != NULL) {
 			l->on_zone(l->on_zone_ctx, apex, NULL);
 		}
 	} else if (ret == ERR_OK) {
 		const zdb_zone_t *cur = served(l->db, apex);
+		/* a signed zone is built whole: its NSEC3 chain follows every name */
+		is_patchable &= cur == NULL || zdb_zone_nsec3(cur) == NULL;
 		zdb_zone_t *z = NULL;
 		patch_result_t pr = PATCH_NOT;
 		is_patchable &= !stale_has(l, zone.id, true);
@@ -254,7 +331,7 @@ static void refresh(zdb_loader_t *l, int64_t zone_id, const char *name, int64_t 
 			pr = patch_zone(l, &zone, cur, after, &z);
 		}
 		if (pr == PATCH_NOT) {
-			z = zdb_load_zone(l->st, &zone, l->region);
+			z = build_whole(l, &zone, cur != NULL && zdb_zone_id(cur) == zone.id ? cur : NULL);
 		}
 		if (z == NULL && pr != PATCH_SAME) {
 			stale_add(l, zone.id);
@@ -353,6 +430,7 @@ static void *run(void *arg)
 		pthread_mutex_unlock(&l->lock);
 		int64_t start = time_mono_us();
 		follow(l);
+		resign_due(l);
 		zdb_reclaim(l->db);
 		l->last_end_us = time_mono_us();
 		l->last_took_us = l->last_end_us - start;
@@ -371,6 +449,10 @@ int zdb_loader_start(zdb_loader_t **out, zdb_t *db, store_t *st, const zdb_loade
 	l->poll_ms = conf->poll_ms > 0 ? conf->poll_ms : 200;
 	l->on_zone = conf->on_zone;
 	l->on_zone_ctx = conf->on_zone_ctx;
+	l->sign = conf->sign;
+	l->secret_path = xstrdup(conf->sign.secret_path != NULL ? conf->sign.secret_path : "");
+	l->sign.secret_path = l->secret_path;
+	l->sign.threads = l->sign.threads > 0 ? l->sign.threads : 1;
 	pthread_mutex_init(&l->lock, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
@@ -392,7 +474,7 @@ int zdb_loader_start(zdb_loader_t **out, zdb_t *db, store_t *st, const zdb_loade
 		if (!is_served(st, &zones[i])) {
 			continue;
 		}
-		zdb_zone_t *z = zdb_load_zone(st, &zones[i], l->region);
+		zdb_zone_t *z = build_whole(l, &zones[i], NULL);
 		if (z != NULL) {
 			zdb_publish(db, z);
 			served++;
@@ -439,6 +521,11 @@ void zdb_loader_stop(zdb_loader_t *l)
 	pthread_mutex_destroy(&l->lock);
 	pthread_cond_destroy(&l->cond);
 	free(l->stale);
+	for (size_t i = 0; i < l->due_count; i++) {
+		free(l->due[i].name);
+	}
+	free(l->due);
+	free(l->secret_path);
 	free(l->region);
 	free(l);
 }

@@ -22,6 +22,8 @@
 
 #include <libknot/libknot.h>
 #include <stdatomic.h>
+
+#include "dns/dnssec/sign.h"
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -66,6 +68,9 @@ struct zdb_node {
 	knot_rrset_t *rrsets;        /* sorted by type; each rrset's owner is this owner */
 	const zdb_pseudo_t *pseudo;  /* with ZDB_NODE_ALIAS, _URL or _POOL, else NULL */
 	const zdb_node_t *wildcard;  /* the child "*" (zdb_zone_wildcard()), or NULL */
+	const knot_rrset_t *rrsigs;  /* in a signed zone: rrsigs[i] is the RRSIG RRset that
+				      * covers rrsets[i] (count 0 where it is not signed:
+				      * NS at a cut, glue); NULL in an unsigned zone */
 	uint32_t children;           /* nodes one label below (empty non-terminals included) */
 	uint16_t rrset_count;
 	uint16_t flags;              /* ZDB_NODE_* */
@@ -191,6 +196,37 @@ int zdb_builder_add_pseudo(zdb_builder_t *b, const char *owner, uint16_t type, u
 zdb_zone_t *zdb_builder_finish(zdb_builder_t *b, const char **err);
 void zdb_builder_free(zdb_builder_t *b);
 void zdb_zone_free(zdb_zone_t *z);
+
+/* --- signing a zone (sign_zone.c) ---------------------------------------------------- */
+
+/* A signed zone's NSEC3 chain (RFC 5155 with RFC 9276's parameters) and the RRSIG RRset of
+ * each NSEC3 RRset (rrsigs[i] covers chain.rrsets[i]). */
+typedef struct zdb_nsec3 {
+	nsec3_chain_t chain;
+	knot_rrset_t *rrsigs;
+} zdb_nsec3_t;
+
+/* The chain of a signed zone, or NULL for an unsigned one. */
+const zdb_nsec3_t *zdb_zone_nsec3(const zdb_zone_t *z);
+
+/* One key of a zone as the signer uses it at p->now: published keys are in the DNSKEY
+ * RRset (and CDS/CDNSKEY when they are SEP keys and active), active ones sign. */
+typedef struct zdb_key {
+	zsign_key_t sign;           /* key, tag, algorithm, roles */
+	const uint8_t *dnskey;      /* DNSKEY rdata */
+	uint16_t dnskey_size;
+	bool is_published, is_active;
+} zdb_key_t;
+
+/* Sign z, a version built whole and not yet published: DNSKEY, CDS, CDNSKEY and
+ * NSEC3PARAM at the apex, RRSIGs for every authoritative RRset (copied from prev's same
+ * RRset where the data is the same and the signature is not due: zsign_rrset_refresh),
+ * and the NSEC3 chain with its RRSIGs. p->keys are the active keys; keys[] all the
+ * zone's keys with their state. *refresh_at: when the first signature comes due (RRSIG
+ * time). Returns ERR_OK or ERR_* with *err saying why. */
+int zdb_zone_sign(zdb_zone_t *z, const zdb_zone_t *prev, const zsign_policy_t *p,
+		  const zdb_key_t *keys, size_t key_count, unsigned threads,
+		  uint32_t *refresh_at, const char **err);
 
 /* --- patching a zone (patch.c) -------------------------------------------------------- */
 

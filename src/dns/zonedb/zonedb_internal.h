@@ -56,6 +56,7 @@ struct zdb_zone {
 	const zdb_change_t *changes;  /* zdb_zone_changes() */
 	size_t change_count;
 	uint32_t changes_from;
+	const zdb_nsec3_t *nsec3;     /* a signed zone's chain; NULL: unsigned */
 	_Atomic(void *) ext;      /* zdb_zone_set_ext(): the transfer journal */
 	void (*ext_free)(void *);
 };
