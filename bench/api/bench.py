@@ -736,6 +736,8 @@ def main():
     ap.add_argument("--skip-scale", action="store_true")
     ap.add_argument("--only-scale", action="store_true",
                     help="only the scale store's rows (e.g. with --scale-data to reuse one)")
+    ap.add_argument("--only-read", action="store_true",
+                    help="only the read row (no creates, open loop, diagnostics or scale)")
     ap.add_argument("--skip-diag", action="store_true",
                     help="skip the diagnostic rows (store-sync normal, fsync probe)")
     ap.add_argument("--server-cpu", type=int, default=0)
@@ -749,6 +751,8 @@ def main():
     args = ap.parse_args()
     if args.full:
         args.zones, args.records, args.big = 100_000, 10_000_000, 1_000_000
+    if args.only_read:
+        args.skip_diag = args.skip_scale = True
 
     for tool in ("wrk", "pdns_server", "taskset"):
         if shutil.which(tool) is None:
@@ -879,56 +883,57 @@ def main():
             def span(r):
                 return f"{min(r['rates']):,.0f}-{max(r['rates']):,.0f}"
 
-            # 1. one client, sequential creates
-            n1, p1, nn1 = pair("create c=1", "create", "c1.test", 1, "a", diag=True)
-            ratio = n1["rate"] / p1["rate"] if p1["rate"] else float("inf")
-            table.add("createZoneRecord, 1 client (records/s)", fmt_rate(n1["rate"]),
-                      fmt_rate(p1["rate"]), f"{ratio:.2f}x", ">= 3x",
-                      "yes" if ratio >= 3 and n1["failed"] == 0 else "NO")
-            table.add("  range over rounds, 1 client", span(n1), span(p1), "", "info", "")
-            table.add("  median latency, 1 client", fmt_ms(n1["p50_us"] / 1e3),
-                      fmt_ms(p1["p50_us"] / 1e3), "", "info", "")
+            if not args.only_read:  # the create rows
+                # 1. one client, sequential creates
+                n1, p1, nn1 = pair("create c=1", "create", "c1.test", 1, "a", diag=True)
+                ratio = n1["rate"] / p1["rate"] if p1["rate"] else float("inf")
+                table.add("createZoneRecord, 1 client (records/s)", fmt_rate(n1["rate"]),
+                          fmt_rate(p1["rate"]), f"{ratio:.2f}x", ">= 3x",
+                          "yes" if ratio >= 3 and n1["failed"] == 0 else "NO")
+                table.add("  range over rounds, 1 client", span(n1), span(p1), "", "info", "")
+                table.add("  median latency, 1 client", fmt_ms(n1["p50_us"] / 1e3),
+                          fmt_ms(p1["p50_us"] / 1e3), "", "info", "")
 
-            # 2. four concurrent clients
-            n4, p4, nn4 = pair("create c=4", "create", "c4.test", 4, "b", diag=True)
-            ratio4 = n4["rate"] / p1["rate"] if p1["rate"] else float("inf")
-            table.add("createZoneRecord, 4 clients (records/s; PowerDNS: its 1-client rate)",
-                      fmt_rate(n4["rate"]), fmt_rate(p1["rate"]), f"{ratio4:.2f}x", ">= 10x",
-                      "yes" if ratio4 >= 10 else "NO")
-            fail_np = n4["failed"] / n4["attempts"] if n4["attempts"] else 0
-            fail_pd = p4["failed"] / p4["attempts"] if p4["attempts"] else 0
-            table.add("  failed requests, 4 clients",
-                      f"{n4['failed']} of {n4['attempts']} ({fail_np:.1%})",
-                      f"{p4['failed']} of {p4['attempts']} ({fail_pd:.1%})", "",
-                      "Nameplate 0", "yes" if n4["failed"] == 0 else "NO")
-            table.add("  records/s, 4 clients (info)", fmt_rate(n4["rate"]), fmt_rate(p4["rate"]),
-                      f"{n4['rate'] / p4['rate']:.2f}x" if p4["rate"] else "", "info", "")
-            table.add("  range over rounds, 4 clients", span(n4), span(p4), "", "info", "")
-            # every acknowledged create is stored: acknowledged <= stored <= sent (wrk stops
-            # with up to one request per connection in flight, which may or may not land)
-            np_total = np_.record_total("c4.test")
-            np_stored = np_total - 3 if np_total is not None else None
-            np_ok = n4["ok"] + n4["warmup_ok"]
-            np_sent = n4["sent"] + n4["warmup_sent"]
-            pd_rr = pd.rrsets("c4.test")
-            pd_a = sum(1 for r in pd_rr if r["type"] == "A") if pd_rr is not None else None
-            pd_ok = p4["ok"] + p4["warmup_ok"]
-            np_good = np_stored is not None and np_ok <= np_stored <= np_sent
-            table.add("  acknowledged creates stored, 4 clients (stored / acknowledged)",
-                      f"{np_stored} / {np_ok}", f"{pd_a} / {pd_ok}", "", "all stored",
-                      "yes" if np_good else "NO")
-            table.add("  diag: server threads doing the 4-client creates",
-                      f"{n4['threads_busy']} of {n4['threads']}", "", "", "info", "")
-            locked = 0
-            try:
-                with open(pd.server.logpath, errors="replace") as f:
-                    locked = sum(1 for line in f if "database is locked" in line)
-            except OSError:
-                pass
-            if p4["failed"]:
-                codes = sorted(k for k in p4["statuses"] if not k.startswith("2"))
-                notes.append(f"PowerDNS's failed 4-client writes answered HTTP {', '.join(codes)}; "
-                             f"its log has {locked:,} 'database is locked' errors")
+                # 2. four concurrent clients
+                n4, p4, nn4 = pair("create c=4", "create", "c4.test", 4, "b", diag=True)
+                ratio4 = n4["rate"] / p1["rate"] if p1["rate"] else float("inf")
+                table.add("createZoneRecord, 4 clients (records/s; PowerDNS: its 1-client rate)",
+                          fmt_rate(n4["rate"]), fmt_rate(p1["rate"]), f"{ratio4:.2f}x", ">= 10x",
+                          "yes" if ratio4 >= 10 else "NO")
+                fail_np = n4["failed"] / n4["attempts"] if n4["attempts"] else 0
+                fail_pd = p4["failed"] / p4["attempts"] if p4["attempts"] else 0
+                table.add("  failed requests, 4 clients",
+                          f"{n4['failed']} of {n4['attempts']} ({fail_np:.1%})",
+                          f"{p4['failed']} of {p4['attempts']} ({fail_pd:.1%})", "",
+                          "Nameplate 0", "yes" if n4["failed"] == 0 else "NO")
+                table.add("  records/s, 4 clients (info)", fmt_rate(n4["rate"]), fmt_rate(p4["rate"]),
+                          f"{n4['rate'] / p4['rate']:.2f}x" if p4["rate"] else "", "info", "")
+                table.add("  range over rounds, 4 clients", span(n4), span(p4), "", "info", "")
+                # every acknowledged create is stored: acknowledged <= stored <= sent (wrk stops
+                # with up to one request per connection in flight, which may or may not land)
+                np_total = np_.record_total("c4.test")
+                np_stored = np_total - 3 if np_total is not None else None
+                np_ok = n4["ok"] + n4["warmup_ok"]
+                np_sent = n4["sent"] + n4["warmup_sent"]
+                pd_rr = pd.rrsets("c4.test")
+                pd_a = sum(1 for r in pd_rr if r["type"] == "A") if pd_rr is not None else None
+                pd_ok = p4["ok"] + p4["warmup_ok"]
+                np_good = np_stored is not None and np_ok <= np_stored <= np_sent
+                table.add("  acknowledged creates stored, 4 clients (stored / acknowledged)",
+                          f"{np_stored} / {np_ok}", f"{pd_a} / {pd_ok}", "", "all stored",
+                          "yes" if np_good else "NO")
+                table.add("  diag: server threads doing the 4-client creates",
+                          f"{n4['threads_busy']} of {n4['threads']}", "", "", "info", "")
+                locked = 0
+                try:
+                    with open(pd.server.logpath, errors="replace") as f:
+                        locked = sum(1 for line in f if "database is locked" in line)
+                except OSError:
+                    pass
+                if p4["failed"]:
+                    codes = sorted(k for k in p4["statuses"] if not k.startswith("2"))
+                    notes.append(f"PowerDNS's failed 4-client writes answered HTTP {', '.join(codes)}; "
+                                 f"its log has {locked:,} 'database is locked' errors")
 
             # 3. reading a page of 100 records, 4 connections
             nr, pr, _ = pair("read c=4", "read", "read.test", 4, "r")
@@ -940,55 +945,56 @@ def main():
             table.add("  diag: server CPU busy during the reads", f"{nr['server_cpu']:.0%}",
                       f"{pr['server_cpu']:.0%}", "", "info", "")
 
-            # 5. latency at a fixed 200 requests/s (open loop)
-            rate = args.paced_rate
+            if not args.only_read:  # the open-loop and diagnostic rows
+                # 5. latency at a fixed 200 requests/s (open loop)
+                rate = args.paced_rate
 
-            def np_build(i):
-                return ("POST", np_.records_path("paced.test"), json.dumps(
-                    {"name": f"p{i}", "type": "A", "content": "192.0.2.7", "ttl": 300}),
-                    np_.headers)
+                def np_build(i):
+                    return ("POST", np_.records_path("paced.test"), json.dumps(
+                        {"name": f"p{i}", "type": "A", "content": "192.0.2.7", "ttl": 300}),
+                        np_.headers)
 
-            def pd_build(i):
-                return ("PATCH", pd.zone_path("paced.test"), json.dumps({"rrsets": [
-                    {"name": f"p{i}.paced.test.", "type": "A", "ttl": 300, "changetype": "REPLACE",
-                     "records": [{"content": "192.0.2.7", "disabled": False}]}]}), pd.headers)
+                def pd_build(i):
+                    return ("PATCH", pd.zone_path("paced.test"), json.dumps({"rrsets": [
+                        {"name": f"p{i}.paced.test.", "type": "A", "ttl": 300, "changetype": "REPLACE",
+                         "records": [{"content": "192.0.2.7", "disabled": False}]}]}), pd.headers)
 
-            def paced_np(i):
-                m, p, b, h = np_build(i)
-                return m, p, h, b
+                def paced_np(i):
+                    m, p, b, h = np_build(i)
+                    return m, p, h, b
 
-            def paced_pd(i):
-                m, p, b, h = pd_build(i)
-                return m, p, h, b
+                def paced_pd(i):
+                    m, p, b, h = pd_build(i)
+                    return m, p, h, b
 
-            npc = paced(np_.port, paced_np, rate, args.paced_duration)
-            pdc = paced(pd.port, paced_pd, rate, args.paced_duration)
-            detail["nameplate paced"], detail["pdns paced"] = npc, pdc
-            for label, r in (("nameplate paced", npc), ("pdns paced", pdc)):
-                log(f"{label} {rate:.0f}/s: p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, "
-                    f"max {r['max_ms']:.1f} ms, {r['failed']} failed of {r['sent']}, "
-                    f"{r['late_sends']} late sends")
-            table.add(f"createZoneRecord at {rate:.0f}/s open loop, p50", fmt_ms(npc["p50_ms"]),
-                      fmt_ms(pdc["p50_ms"]), f"{pdc['p50_ms'] / npc['p50_ms']:.2f}x faster",
-                      "report", "")
-            table.add(f"createZoneRecord at {rate:.0f}/s open loop, p99", fmt_ms(npc["p99_ms"]),
-                      fmt_ms(pdc["p99_ms"]), f"{pdc['p99_ms'] / npc['p99_ms']:.2f}x faster",
-                      "report", "")
-            table.add(f"  failed at {rate:.0f}/s", f"{npc['failed']} of {npc['sent']}",
-                      f"{pdc['failed']} of {pdc['sent']}", "", "info", "")
+                npc = paced(np_.port, paced_np, rate, args.paced_duration)
+                pdc = paced(pd.port, paced_pd, rate, args.paced_duration)
+                detail["nameplate paced"], detail["pdns paced"] = npc, pdc
+                for label, r in (("nameplate paced", npc), ("pdns paced", pdc)):
+                    log(f"{label} {rate:.0f}/s: p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, "
+                        f"max {r['max_ms']:.1f} ms, {r['failed']} failed of {r['sent']}, "
+                        f"{r['late_sends']} late sends")
+                table.add(f"createZoneRecord at {rate:.0f}/s open loop, p50", fmt_ms(npc["p50_ms"]),
+                          fmt_ms(pdc["p50_ms"]), f"{pdc['p50_ms'] / npc['p50_ms']:.2f}x faster",
+                          "report", "")
+                table.add(f"createZoneRecord at {rate:.0f}/s open loop, p99", fmt_ms(npc["p99_ms"]),
+                          fmt_ms(pdc["p99_ms"]), f"{pdc['p99_ms'] / npc['p99_ms']:.2f}x faster",
+                          "report", "")
+                table.add(f"  failed at {rate:.0f}/s", f"{npc['failed']} of {npc['sent']}",
+                          f"{pdc['failed']} of {pdc['sent']}", "", "info", "")
 
-            # diagnostics: how much of the 1-client create is the disk's flush
-            if not args.skip_diag:
-                f50, f99 = fsync_latency(work)
-                detail["fsync"] = {"start": [f50_0, f99_0], "end": [f50, f99]}
-                table.add("  diag: write+fdatasync of 4 KiB, median (start / end of run)",
-                          f"{f50_0:.2f} / {f50:.2f} ms", "",
-                          f"p99 {f99_0:.2f} / {f99:.2f} ms", "info", "")
-                nn, nn4 = nn1, nn4
-                table.add("  diag: create 1 client, --store-sync normal", fmt_rate(nn["rate"]), "",
-                          f"{nn['rate'] / p1['rate']:.2f}x", "info", "")
-                table.add("  diag: create 4 clients, --store-sync normal", fmt_rate(nn4["rate"]),
-                          "", f"{nn4['rate'] / p1['rate']:.2f}x", "info", "")
+                # diagnostics: how much of the 1-client create is the disk's flush
+                if not args.skip_diag:
+                    f50, f99 = fsync_latency(work)
+                    detail["fsync"] = {"start": [f50_0, f99_0], "end": [f50, f99]}
+                    table.add("  diag: write+fdatasync of 4 KiB, median (start / end of run)",
+                              f"{f50_0:.2f} / {f50:.2f} ms", "",
+                              f"p99 {f99_0:.2f} / {f99:.2f} ms", "info", "")
+                    nn, nn4 = nn1, nn4
+                    table.add("  diag: create 1 client, --store-sync normal", fmt_rate(nn["rate"]), "",
+                              f"{nn['rate'] / p1['rate']:.2f}x", "info", "")
+                    table.add("  diag: create 4 clients, --store-sync normal", fmt_rate(nn4["rate"]),
+                              "", f"{nn4['rate'] / p1['rate']:.2f}x", "info", "")
             for srv in (np_, pd, nn_):
                 if srv:
                     srv.stop()
@@ -1172,7 +1178,8 @@ def main():
                       f"server took {scale.get('start_s', 0):.1f} s to start on it\n")
     header = (
         f"## {now} — {built}"
-        + (" — scale rows only (--only-scale)" if args.only_scale else "") +
+        + (" — scale rows only (--only-scale)" if args.only_scale else "")
+        + (" — read row only (--only-read)" if args.only_read else "") +
         f"\n\n- machine: {mi['nproc']} CPUs, {mi['cpu']}, Linux {mi['kernel']}; work dir on "
         f"{fs_type}\n- servers pinned to CPU {server_cpu}, load generators to CPU {client_cpu};"
         f" closed-loop runs {d:g} s each after {wu:g} s warm-up (wrk {wrk_ver}, 1 thread); "

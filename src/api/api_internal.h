@@ -7,6 +7,7 @@
 
 #include "core/arena.h"
 #include "core/conf.h"
+#include "core/jsonw.h"
 #include "model/identity.h"
 #include "model/scope.h"
 #include "store/store.h"
@@ -128,6 +129,11 @@ int auth_check(api_req_t *req, const api_route_t *route);
 void reply_set_header(api_reply_t *rep, const char *name, const char *value);
 void reply_data(api_reply_t *rep, int status, json_t *data);
 void reply_raw(api_reply_t *rep, int status, const char *content_type, char *raw, size_t size);
+/* Bodies written with core/jsonw instead of a jansson tree: open starts the text
+ * ({"data": ...), the handler writes the one value, close ends it and hands the text to
+ * the reply (w is empty after). size_hint: bytes to reserve, 0 to grow as needed. */
+void reply_data_open(jsonw_t *w, size_t size_hint);
+void reply_data_close(api_reply_t *rep, int status, jsonw_t *w);
 /* The DNSimple error body for a code: {"message": ...} (+ "errors" for 400). */
 json_t *reply_error_body(const api_req_t *req, int code);
 /* Add a field error: errors[field] += message. */
@@ -150,7 +156,8 @@ typedef struct api_page {
 	int64_t per_page;
 } api_page_t;
 int api_page_parse(api_req_t *req, api_page_t *out);
-/* The "pagination" object. */
+/* The "pagination" object, written into w or as a tree. */
+void api_page_write(jsonw_t *w, const api_page_t *p, int64_t total_entries);
 json_t *api_page_json(const api_page_t *p, int64_t total_entries);
 
 #define API_SORT_MAX 4
@@ -167,6 +174,11 @@ int api_list_parse(api_req_t *req, const char *const *allowed_sort, api_page_t *
 		   store_list_t *out);
 /* {"data": items, "pagination": {...}} */
 void reply_page(api_reply_t *rep, json_t *items, const api_page_t *page, int64_t total);
+/* The same body written with core/jsonw: open starts {"data":[ with room for count items
+ * of about item_size bytes; the handler writes each item; close writes the pagination
+ * and hands the text to the reply (w is empty after). */
+void reply_page_open(jsonw_t *w, size_t count, size_t item_size);
+void reply_page_close(api_reply_t *rep, jsonw_t *w, const api_page_t *page, int64_t total);
 
 /* lookup.c: the path's domain, zone and record in the request's account; 404 bodies as
  * the fixtures ("Zone `x` not found"). */

@@ -45,12 +45,22 @@ int api_page_parse(api_req_t *req, api_page_t *out)
 	return ERR_OK;
 }
 
+void api_page_write(jsonw_t *w, const api_page_t *p, int64_t total_entries)
+{
+	jsonw_obj_open(w);
+	jsonw_key_int(w, "current_page", p->page);
+	jsonw_key_int(w, "per_page", p->per_page);
+	jsonw_key_int(w, "total_entries", total_entries);
+	jsonw_key_int(w, "total_pages", (total_entries + p->per_page - 1) / p->per_page);
+	jsonw_obj_close(w);
+}
+
 json_t *api_page_json(const api_page_t *p, int64_t total_entries)
 {
-	int64_t pages = (total_entries + p->per_page - 1) / p->per_page;
-	return json_pack("{s:I,s:I,s:I,s:I}", "current_page", (json_int_t)p->page, "per_page",
-			 (json_int_t)p->per_page, "total_entries", (json_int_t)total_entries,
-			 "total_pages", (json_int_t)pages);
+	jsonw_t w;
+	jsonw_init(&w, 128);
+	api_page_write(&w, p, total_entries);
+	return jsonw_tree(&w);
 }
 
 int api_sort_parse(api_req_t *req, const char *const *allowed, api_sort_t *out)

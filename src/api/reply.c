@@ -29,6 +29,43 @@ void reply_raw(api_reply_t *rep, int status, const char *content_type, char *raw
 	rep->raw_size = size;
 }
 
+/* The written text becomes the reply's body as it is: no tree, no second copy. */
+static void reply_json(api_reply_t *rep, int status, jsonw_t *w)
+{
+	size_t len = 0;
+	char *text = jsonw_take(w, &len);
+	json_decref(rep->body);
+	rep->body = NULL;
+	reply_raw(rep, status, "application/json; charset=utf-8", text, len);
+}
+
+void reply_data_open(jsonw_t *w, size_t size_hint)
+{
+	jsonw_init(w, size_hint);
+	jsonw_obj_open(w);
+	jsonw_key(w, "data");
+}
+
+void reply_data_close(api_reply_t *rep, int status, jsonw_t *w)
+{
+	jsonw_obj_close(w);
+	reply_json(rep, status, w);
+}
+
+void reply_page_open(jsonw_t *w, size_t count, size_t item_size)
+{
+	reply_data_open(w, count * item_size + 256);
+	jsonw_arr_open(w);
+}
+
+void reply_page_close(api_reply_t *rep, jsonw_t *w, const api_page_t *page, int64_t total)
+{
+	jsonw_arr_close(w);
+	jsonw_key(w, "pagination");
+	api_page_write(w, page, total);
+	reply_data_close(rep, 200, w);
+}
+
 json_t *reply_error_body(const api_req_t *req, int code)
 {
 	const char *msg = req->message != NULL ? req->message : err_str(code);

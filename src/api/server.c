@@ -62,9 +62,21 @@ static const char *request_id(arena_t *a, const char *given)
 	randombytes_buf(r, sizeof(r));
 	r[6] = (r[6] & 0x0f) | 0x40; /* RFC 4122 version 4 */
 	r[8] = (r[8] & 0x3f) | 0x80;
-	return arena_printf(a, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-			    r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11],
-			    r[12], r[13], r[14], r[15]);
+	/* 8-4-4-4-12 hex digits, by hand: printf was a tenth of a small request's time */
+	static const char hex[] = "0123456789abcdef";
+	char *id = arena_alloc(a, 37), *p = id;
+	if (id == NULL) {
+		return "-";
+	}
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10) {
+			*p++ = '-';
+		}
+		*p++ = hex[r[i] >> 4];
+		*p++ = hex[r[i] & 15];
+	}
+	*p = '\0';
+	return id;
 }
 
 static const char *client_addr(arena_t *a, struct MHD_Connection *conn)

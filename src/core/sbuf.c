@@ -6,7 +6,7 @@
 #include "core/mem.h"
 #include "core/sbuf.h"
 
-static void reserve(sbuf_t *b, size_t extra)
+void sbuf_reserve(sbuf_t *b, size_t extra)
 {
 	if (b->len + extra + 1 <= b->_cap) {
 		return;
@@ -21,7 +21,7 @@ static void reserve(sbuf_t *b, size_t extra)
 
 void sbuf_append(sbuf_t *b, const char *s, size_t len)
 {
-	reserve(b, len);
+	sbuf_reserve(b, len);
 	memcpy(b->p + b->len, s, len);
 	b->len += len;
 	b->p[b->len] = '\0';
@@ -39,11 +39,11 @@ void sbuf_printf(sbuf_t *b, const char *fmt, ...)
 	int n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
 	if (n <= 0) {
-		reserve(b, 0);
+		sbuf_reserve(b, 0);
 		b->p[b->len] = '\0';
 		return;
 	}
-	reserve(b, (size_t)n);
+	sbuf_reserve(b, (size_t)n);
 	va_start(ap, fmt);
 	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
 	va_end(ap);

@@ -13,6 +13,8 @@ typedef struct sbuf {
 #define SBUF_INIT { NULL, 0, 0 }
 
 void sbuf_append(sbuf_t *b, const char *s, size_t len);
+/* Make room for extra more bytes (and the NUL) with at most one allocation. */
+void sbuf_reserve(sbuf_t *b, size_t extra);
 void sbuf_puts(sbuf_t *b, const char *s);
 void sbuf_printf(sbuf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Give the string to the caller (free with free()); the builder is empty after. */

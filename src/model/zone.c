@@ -5,6 +5,7 @@
 
 #include "core/err.h"
 #include "core/json.h"
+#include "core/jsonw.h"
 #include "core/timeutil.h"
 #include "model/zone.h"
 
@@ -255,68 +256,104 @@ int record_from_json(arena_t *a, const zone_t *zone, const json_t *body, bool is
 	return ERR_OK;
 }
 
+/* The API shapes of domains, zones and records: one field list each, written with
+ * core/jsonw (list bodies are written straight from rows); the *_to_json() trees are the
+ * same text parsed, for the single-object replies and webhook payloads. Field order is
+ * the fixtures' (fixtures/v2/api/getDomain, getZone, getZoneRecord). */
+void domain_json_write(jsonw_t *w, const domain_t *d)
+{
+	jsonw_obj_open(w);
+	jsonw_key_int(w, "id", d->id);
+	jsonw_key_int(w, "account_id", d->account_id);
+	jsonw_key_id(w, "registrant_id", d->registrant_id);
+	jsonw_key_str(w, "name", d->name);
+	jsonw_key_str(w, "unicode_name", d->unicode_name);
+	jsonw_key_str(w, "state", d->state);
+	jsonw_key_bool(w, "auto_renew", d->auto_renew);
+	jsonw_key_bool(w, "private_whois", d->private_whois);
+	jsonw_key_bool(w, "trustee", d->trustee);
+	jsonw_key(w, "expires_on");
+	if (d->expires_at != 0) {
+		char date[11];
+		time_iso_date(d->expires_at, date);
+		jsonw_str(w, date);
+	} else {
+		jsonw_null(w);
+	}
+	jsonw_key_time(w, "expires_at", d->expires_at);
+	jsonw_key_time(w, "created_at", d->created_at);
+	jsonw_key_time(w, "updated_at", d->updated_at);
+	jsonw_obj_close(w);
+}
+
+void zone_json_write(jsonw_t *w, const zone_t *z)
+{
+	jsonw_obj_open(w);
+	jsonw_key_int(w, "id", z->id);
+	jsonw_key_int(w, "account_id", z->account_id);
+	jsonw_key_str(w, "name", z->name);
+	jsonw_key_bool(w, "reverse", z->is_reverse);
+	jsonw_key_bool(w, "secondary", z->is_secondary);
+	jsonw_key_time(w, "last_transferred_at", z->last_transferred_at);
+	jsonw_key_bool(w, "active", z->is_active);
+	jsonw_key_time(w, "created_at", z->created_at);
+	jsonw_key_time(w, "updated_at", z->updated_at);
+	jsonw_obj_close(w);
+}
+
+void record_json_write(jsonw_t *w, const record_t *r)
+{
+	jsonw_obj_open(w);
+	jsonw_key_int(w, "id", r->id);
+	jsonw_key_str(w, "zone_id", r->zone_name);
+	jsonw_key_id(w, "parent_id", r->parent_id);
+	jsonw_key_str(w, "name", r->name);
+	jsonw_key_str(w, "content", r->content);
+	jsonw_key_int(w, "ttl", r->ttl);
+	jsonw_key(w, "priority");
+	if (r->has_priority) {
+		jsonw_int(w, r->priority);
+	} else {
+		jsonw_null(w);
+	}
+	jsonw_key_str(w, "type", r->type->name);
+	jsonw_key(w, "regions");
+	jsonw_arr_open(w);
+	const char *p = r->regions != NULL && *r->regions ? r->regions : "global";
+	while (*p != '\0') {
+		size_t n = strcspn(p, ",");
+		jsonw_strn(w, p, n);
+		p += n + (p[n] == ',');
+	}
+	jsonw_arr_close(w);
+	jsonw_key_bool(w, "system_record", r->is_system);
+	jsonw_key_time(w, "created_at", r->created_at);
+	jsonw_key_time(w, "updated_at", r->updated_at);
+	jsonw_obj_close(w);
+}
+
 json_t *domain_to_json(const domain_t *d)
 {
-	json_t *o = json_object();
-	json_object_set_new(o, "id", json_integer(d->id));
-	json_object_set_new(o, "account_id", json_integer(d->account_id));
-	json_object_set_new(o, "registrant_id",
-			    d->registrant_id ? json_integer(d->registrant_id) : json_null());
-	json_object_set_new(o, "name", json_string(d->name));
-	json_object_set_new(o, "unicode_name", json_string(d->unicode_name));
-	json_object_set_new(o, "state", json_string(d->state));
-	json_object_set_new(o, "auto_renew", json_boolean(d->auto_renew));
-	json_object_set_new(o, "private_whois", json_boolean(d->private_whois));
-	json_object_set_new(o, "trustee", json_boolean(d->trustee));
-	char date[11];
-	if (d->expires_at != 0) {
-		time_iso_date(d->expires_at, date);
-	}
-	json_object_set_new(o, "expires_on", d->expires_at ? json_string(date) : json_null());
-	json_object_set_new(o, "expires_at", json_timestamp(d->expires_at));
-	json_object_set_new(o, "created_at", json_timestamp(d->created_at));
-	json_object_set_new(o, "updated_at", json_timestamp(d->updated_at));
-	return o;
+	jsonw_t w;
+	jsonw_init(&w, 512);
+	domain_json_write(&w, d);
+	return jsonw_tree(&w);
 }
 
 json_t *zone_to_json(const zone_t *z)
 {
-	json_t *o = json_object();
-	json_object_set_new(o, "id", json_integer(z->id));
-	json_object_set_new(o, "account_id", json_integer(z->account_id));
-	json_object_set_new(o, "name", json_string(z->name));
-	json_object_set_new(o, "reverse", json_boolean(z->is_reverse));
-	json_object_set_new(o, "secondary", json_boolean(z->is_secondary));
-	json_object_set_new(o, "last_transferred_at", json_timestamp(z->last_transferred_at));
-	json_object_set_new(o, "active", json_boolean(z->is_active));
-	json_object_set_new(o, "created_at", json_timestamp(z->created_at));
-	json_object_set_new(o, "updated_at", json_timestamp(z->updated_at));
-	return o;
+	jsonw_t w;
+	jsonw_init(&w, 512);
+	zone_json_write(&w, z);
+	return jsonw_tree(&w);
 }
 
 json_t *record_to_json(const record_t *r)
 {
-	json_t *o = json_object();
-	json_object_set_new(o, "id", json_integer(r->id));
-	json_object_set_new(o, "zone_id", json_string(r->zone_name));
-	json_object_set_new(o, "parent_id", r->parent_id ? json_integer(r->parent_id) : json_null());
-	json_object_set_new(o, "name", json_string(r->name));
-	json_object_set_new(o, "content", json_string(r->content));
-	json_object_set_new(o, "ttl", json_integer(r->ttl));
-	json_object_set_new(o, "priority", r->has_priority ? json_integer(r->priority) : json_null());
-	json_object_set_new(o, "type", json_string(r->type->name));
-	json_t *regions = json_array();
-	const char *p = r->regions != NULL && *r->regions ? r->regions : "global";
-	while (*p != '\0') {
-		size_t n = strcspn(p, ",");
-		json_array_append_new(regions, json_stringn(p, n));
-		p += n + (p[n] == ',');
-	}
-	json_object_set_new(o, "regions", regions);
-	json_object_set_new(o, "system_record", json_boolean(r->is_system));
-	json_object_set_new(o, "created_at", json_timestamp(r->created_at));
-	json_object_set_new(o, "updated_at", json_timestamp(r->updated_at));
-	return o;
+	jsonw_t w;
+	jsonw_init(&w, 512);
+	record_json_write(&w, r);
+	return jsonw_tree(&w);
 }
 
 static int system_record(arena_t *a, const zone_t *z, const char *type, const char *content,

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "core/arena.h"
+#include "core/jsonw.h"
 #include "dns/wire/rr.h"
 
 typedef struct domain {
@@ -84,6 +85,12 @@ int zone_system_records(arena_t *a, const zone_t *z, const char *name_servers,
 int zone_ns_records(arena_t *a, const zone_t *z, const json_t *names, uint32_t ttl,
 		    record_t **out, size_t *count, json_t *errors);
 
+/* The API objects (getDomain, getZone, getZoneRecord shapes): written into w as one
+ * value, the single place their fields are listed. */
+void domain_json_write(jsonw_t *w, const domain_t *d);
+void zone_json_write(jsonw_t *w, const zone_t *z);
+void record_json_write(jsonw_t *w, const record_t *r);
+/* The same objects as jansson trees (the written text, parsed); free with json_decref(). */
 json_t *domain_to_json(const domain_t *d);
 json_t *zone_to_json(const zone_t *z);
 json_t *record_to_json(const record_t *r);

@@ -7,40 +7,63 @@
 #include "core/timeutil.h"
 #include "store/sqlite_internal.h"
 
-#define RECORD_COLS                                                                         \
-	"r.id, r.zone_id, r.name, r.type, r.content, r.rdata, r.ttl, r.priority, r.regions, " \
+/* Column 3 is a placeholder: the reader takes the type from type_code (a list page read
+ * 14 columns a row, the unused text one included). */
+#define RECORD_COLS                                                                       \
+	"r.id, r.zone_id, r.name, NULL, r.content, r.rdata, r.ttl, r.priority, r.regions, " \
 	"r.system_record, r.parent_id, r.created_at, r.updated_at, r.type_code"
 
 /* Records carry the zone's name; the reader takes it from here. */
 static __thread const char *reading_zone;
 
-static void read_record(arena_t *a, sqlite3_stmt *s, void *p)
+/* A row of RECORD_COLS into r, its strings and rdata borrowed from the statement: valid
+ * until its next step or reset. */
+static void read_record_row(sqlite3_stmt *s, record_t *r)
 {
-	record_t *r = p;
+	memset(r, 0, sizeof(*r));
 	r->id = sqlite3_column_int64(s, 0);
 	r->zone_id = sqlite3_column_int64(s, 1);
 	r->zone_name = reading_zone;
-	r->name = sq_text(a, s, 2);
+	r->name = (const char *)sqlite3_column_text(s, 2);
 	/* Only types rr_parse() took are stored, so the code always has a row. */
 	r->type = rrtype_by_code((uint16_t)sqlite3_column_int(s, 13));
-	r->content = sq_text(a, s, 4);
-	int size = sqlite3_column_bytes(s, 5);
+	r->content = (const char *)sqlite3_column_text(s, 4);
 	if (sqlite3_column_type(s, 5) == SQLITE_BLOB) {
-		uint8_t *rd = arena_alloc(a, (size_t)size + 1);
-		if (rd != NULL) {
-			memcpy(rd, sqlite3_column_blob(s, 5), (size_t)size);
-			r->rdata = rd;
-			r->rdata_size = (uint16_t)size;
-		}
+		r->rdata = sqlite3_column_blob(s, 5);
+		r->rdata_size = (uint16_t)sqlite3_column_bytes(s, 5);
 	}
 	r->ttl = (uint32_t)sqlite3_column_int64(s, 6);
 	r->has_priority = sqlite3_column_type(s, 7) != SQLITE_NULL;
 	r->priority = sqlite3_column_int64(s, 7);
-	r->regions = sq_text(a, s, 8);
+	r->regions = (const char *)sqlite3_column_text(s, 8);
 	r->is_system = sqlite3_column_int(s, 9) != 0;
 	r->parent_id = sqlite3_column_int64(s, 10);
 	r->created_at = sqlite3_column_int64(s, 11);
 	r->updated_at = sqlite3_column_int64(s, 12);
+}
+
+/* Column col's text (already read as p) copied into the arena. */
+static const char *keep_text(arena_t *a, sqlite3_stmt *s, int col, const char *p)
+{
+	return p != NULL ? arena_strndup(a, p, (size_t)sqlite3_column_bytes(s, col)) : NULL;
+}
+
+/* A row into the record at p, everything copied into the arena. */
+static void read_record(arena_t *a, sqlite3_stmt *s, void *p)
+{
+	record_t *r = p;
+	read_record_row(s, r);
+	r->name = keep_text(a, s, 2, r->name);
+	r->content = keep_text(a, s, 4, r->content);
+	r->regions = keep_text(a, s, 8, r->regions);
+	if (r->rdata != NULL) {
+		uint8_t *rd = arena_alloc(a, (size_t)r->rdata_size + 1);
+		if (rd != NULL) {
+			memcpy(rd, r->rdata, r->rdata_size);
+		}
+		r->rdata = rd;
+		r->rdata_size = rd != NULL ? r->rdata_size : 0;
+	}
 }
 
 int sq_insert_record(sq_conn_t *c, record_t *r)
@@ -87,41 +110,95 @@ int sq_record_get(store_t *st, arena_t *a, const zone_t *zone, int64_t id, recor
 			&b, read_record, sizeof(*out), true, out, NULL);
 }
 
-int sq_record_list(store_t *st, arena_t *a, const zone_t *zone, const store_filter_t *f,
-		   const store_list_t *q, record_t **out, size_t *count, int64_t *total)
+/* The page query of a zone's records: only the filters given, one statement per
+ * combination (cached by its text), so none is evaluated row by row for nothing and
+ * name= can seek the (zone_id, name) index. b and page are the caller's, used by lq. */
+static void record_list_query(const zone_t *zone, const store_filter_t *f,
+			      const store_list_t *q, sq_bind_t *b, store_list_t *page,
+			      sq_list_query_t *lq)
 {
 	static const sq_sort_col_t sorts[] = {
 		{ "id", "r.id" }, { "name", "r.name" }, { "content", "r.content" },
 		{ "type", "r.type" }, { NULL, NULL },
 	};
-	sq_bind_t b = { .count = 4, .is_text = (1u << 1) | (1u << 2) | (1u << 3) };
-	b.i[0] = zone->id;
-	b.t[1] = f->has_name ? f->name : NULL;
-	b.t[2] = f->name_like;
-	b.t[3] = f->type;
-	store_list_t page = *q;
-	if (page.sort_count == 0) { /* the default order: by name */
-		page.sort_count = 1;
-		page.sort_fields[0] = "name";
+	static const char *const wheres[8] = {
+		"r.zone_id = ?1",
+		"r.zone_id = ?1 AND r.name = ?2",
+		"r.zone_id = ?1 AND instr(lower(r.name), lower(?3)) > 0",
+		"r.zone_id = ?1 AND r.name = ?2 AND instr(lower(r.name), lower(?3)) > 0",
+		"r.zone_id = ?1 AND r.type = upper(?4)",
+		"r.zone_id = ?1 AND r.name = ?2 AND r.type = upper(?4)",
+		"r.zone_id = ?1 AND instr(lower(r.name), lower(?3)) > 0 AND r.type = upper(?4)",
+		"r.zone_id = ?1 AND r.name = ?2 AND instr(lower(r.name), lower(?3)) > 0 "
+		"AND r.type = upper(?4)",
+	};
+	unsigned which = (f->has_name ? 1u : 0) | (f->name_like != NULL ? 2u : 0) |
+			 (f->type != NULL ? 4u : 0);
+	*b = (sq_bind_t){ .is_text = (1u << 1) | (1u << 2) | (1u << 3) };
+	b->i[0] = zone->id;
+	b->t[1] = f->has_name ? f->name : NULL;
+	b->t[2] = f->name_like;
+	b->t[3] = f->type;
+	/* Bound up to the highest parameter the WHERE names: LIMIT and OFFSET (sq_list's
+	 * unnumbered ?s) come right after it. */
+	b->count = which & 4 ? 4 : which & 2 ? 3 : which & 1 ? 2 : 1;
+	*page = *q;
+	if (page->sort_count == 0) { /* the default order: by name */
+		page->sort_count = 1;
+		page->sort_fields[0] = "name";
 	}
-	sq_list_query_t lq = {
+	*lq = (sq_list_query_t){
 		.cols = RECORD_COLS,
 		.from = "records r",
-		.where = "r.zone_id = ?1 AND (?2 IS NULL OR r.name = ?2) "
-			 "AND (?3 IS NULL OR instr(lower(r.name), lower(?3)) > 0) "
-			 "AND (?4 IS NULL OR r.type = upper(?4))",
+		.where = wheres[which],
 		.sorts = sorts,
 		.tiebreak = "r.id",
-		.bind = &b,
+		.bind = b,
 		.read = read_record,
 		.elem_size = sizeof(record_t),
+		/* Unfiltered, the total is the zone's counter, not a count(*) over the zone. */
+		.count_sql = which == 0 ? "SELECT record_count FROM zones WHERE id = ?1" : NULL,
 	};
 	reading_zone = zone->name;
-	/* Unfiltered, the total is the zone's counter, not a count(*) over the zone. */
-	if (!f->has_name && f->name_like == NULL && f->type == NULL) {
-		lq.count_sql = "SELECT record_count FROM zones WHERE id = ?1";
-	}
+}
+
+int sq_record_list(store_t *st, arena_t *a, const zone_t *zone, const store_filter_t *f,
+		   const store_list_t *q, record_t **out, size_t *count, int64_t *total)
+{
+	sq_bind_t b;
+	store_list_t page;
+	sq_list_query_t lq;
+	record_list_query(zone, f, q, &b, &page, &lq);
 	return sq_list(st, a, &lq, &page, out, count, total);
+}
+
+typedef struct each_ctx {
+	void (*fn)(void *ctx, const record_t *r);
+	void *ctx;
+} each_ctx_t;
+
+static void on_row(void *p, sqlite3_stmt *s)
+{
+	each_ctx_t *e = p;
+	record_t r;
+	read_record_row(s, &r);
+	e->fn(e->ctx, &r);
+}
+
+int sq_record_list_each(store_t *st, const zone_t *zone, const store_filter_t *f,
+			const store_list_t *q, int64_t *total,
+			void (*fn)(void *ctx, const record_t *r), void *ctx)
+{
+	sq_bind_t b;
+	store_list_t page;
+	sq_list_query_t lq;
+	record_list_query(zone, f, q, &b, &page, &lq);
+	each_ctx_t e = { fn, ctx };
+	lq.each = on_row;
+	lq.each_ctx = &e;
+	void *none = NULL;
+	size_t n = 0;
+	return sq_list(st, NULL, &lq, &page, &none, &n, total);
 }
 
 int sq_record_all(store_t *st, arena_t *a, const zone_t *zone, record_t **out, size_t *count)

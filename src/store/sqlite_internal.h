@@ -96,6 +96,10 @@ typedef struct sq_list_query {
 	sq_read_fn read;
 	size_t elem_size;
 	const char *count_sql;        /* the total another way (same binds); NULL = count(*) */
+	/* Set: rows are not read into an array but handed to each(each_ctx, s) as they are
+	 * stepped (read and elem_size unused, *out NULL). */
+	void (*each)(void *ctx, sqlite3_stmt *s);
+	void *each_ctx;
 } sq_list_query_t;
 int sq_list(store_t *st, arena_t *a, const sq_list_query_t *lq, const store_list_t *page,
 	    void *out, size_t *count, int64_t *total);
@@ -165,6 +169,9 @@ int sq_zone_delete(store_t *st, int64_t account_id, int64_t zone_id);
 int sq_record_get(store_t *st, arena_t *a, const zone_t *zone, int64_t id, record_t *out);
 int sq_record_list(store_t *st, arena_t *a, const zone_t *zone, const store_filter_t *f,
 		   const store_list_t *q, record_t **out, size_t *count, int64_t *total);
+int sq_record_list_each(store_t *st, const zone_t *zone, const store_filter_t *f,
+			const store_list_t *q, int64_t *total,
+			void (*fn)(void *ctx, const record_t *r), void *ctx);
 int sq_record_all(store_t *st, arena_t *a, const zone_t *zone, record_t **out, size_t *count);
 int sq_zone_change(store_t *st, store_change_t *chg);
 int sq_zone_all(store_t *st, arena_t *a, zone_t **out, size_t *count);

@@ -303,6 +303,11 @@ typedef struct store_ops {
 	int (*record_get)(store_t *st, arena_t *a, const zone_t *zone, int64_t id, record_t *out);
 	int (*record_list)(store_t *st, arena_t *a, const zone_t *zone, const store_filter_t *f,
 			   const store_list_t *q, record_t **out, size_t *count, int64_t *total);
+	/* The same page with no array: each record goes to fn(ctx, r) as it is read, its
+	 * strings and rdata borrowed from the store until fn returns. *total is set first. */
+	int (*record_list_each)(store_t *st, const zone_t *zone, const store_filter_t *f,
+				const store_list_t *q, int64_t *total,
+				void (*fn)(void *ctx, const record_t *r), void *ctx);
 	/* Every record of a zone, by name and type (zone files, the DNS loader). */
 	int (*record_all)(store_t *st, arena_t *a, const zone_t *zone, record_t **out,
 			  size_t *count);
@@ -473,6 +478,7 @@ void store_close(store_t *st);
 #define store_zone_delete(st, ...)             STORE_CALL(st, zone_delete, __VA_ARGS__)
 #define store_record_get(st, ...)              STORE_CALL(st, record_get, __VA_ARGS__)
 #define store_record_list(st, ...)             STORE_CALL(st, record_list, __VA_ARGS__)
+#define store_record_list_each(st, ...)        STORE_CALL(st, record_list_each, __VA_ARGS__)
 #define store_record_all(st, ...)              STORE_CALL(st, record_all, __VA_ARGS__)
 #define store_zone_change(st, ...)             STORE_CALL(st, zone_change, __VA_ARGS__)
 #define store_zone_all(st, ...)                STORE_CALL(st, zone_all, __VA_ARGS__)

@@ -323,6 +323,7 @@ const store_ops_t store_sqlite_ops = {
 	.zone_delete = sq_zone_delete,
 	.record_get = sq_record_get,
 	.record_list = sq_record_list,
+	.record_list_each = sq_record_list_each,
 	.record_all = sq_record_all,
 	.zone_change = sq_zone_change,
 	.zone_all = sq_zone_all,
@@ -489,9 +490,10 @@ int sq_list(store_t *st, arena_t *a, const sq_list_query_t *lq, const store_list
 	if (ret == ERR_OK && c == NULL) {
 		ret = ERR_STORE;
 	}
-	/* Both statements in one read transaction: the count matches the page. */
-	if (ret == ERR_OK && sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-		ret = sq_err(c, sqlite3_errcode(c->db));
+	/* Both statements in one read transaction: the count matches the page. BEGIN and
+	 * COMMIT are cached statements too (sqlite3_exec parses them each time). */
+	if (ret == ERR_OK) {
+		ret = sq_step_done(c, sq_prepare(c, "BEGIN"));
 	}
 	sqlite3_stmt *s = ret == ERR_OK ? sq_prepare_text(c, csql.p) : NULL;
 	if (ret == ERR_OK && s == NULL) {
@@ -515,18 +517,30 @@ int sq_list(store_t *st, arena_t *a, const sq_list_query_t *lq, const store_list
 		bind_all(s, lq->bind);
 		sqlite3_bind_int64(s, nb + 1, page->limit);
 		sqlite3_bind_int64(s, nb + 2, page->offset);
-		rows = arena_alloc_array(a, (size_t)(page->limit > 0 ? page->limit : 1), lq->elem_size);
-		int rc;
-		while (rows != NULL && (rc = sqlite3_step(s)) == SQLITE_ROW && n < (size_t)page->limit) {
-			memset(rows + n * lq->elem_size, 0, lq->elem_size);
-			lq->read(a, s, rows + n * lq->elem_size);
+		if (lq->each == NULL) {
+			rows = arena_alloc_array(a, (size_t)(page->limit > 0 ? page->limit : 1),
+						 lq->elem_size);
+		}
+		int rc = SQLITE_DONE;
+		while ((rows != NULL || lq->each != NULL) && (rc = sqlite3_step(s)) == SQLITE_ROW &&
+		       n < (size_t)page->limit) {
+			if (lq->each != NULL) {
+				lq->each(lq->each_ctx, s);
+			} else {
+				memset(rows + n * lq->elem_size, 0, lq->elem_size);
+				lq->read(a, s, rows + n * lq->elem_size);
+			}
 			n++;
 		}
-		ret = rows == NULL ? ERR_TOOBIG : ERR_OK;
+		/* A step that failed is not the end of the page. */
+		ret = rows == NULL && lq->each == NULL ? ERR_TOOBIG
+		      : rc != SQLITE_ROW && rc != SQLITE_DONE ? sq_err(c, rc) : ERR_OK;
 		sqlite3_reset(s);
 	}
 	if (c != NULL) {
-		sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+		if (!sqlite3_get_autocommit(c->db)) {
+			sq_step_done(c, sq_prepare(c, "COMMIT"));
+		}
 		sq_release(st, c);
 	}
 	sbuf_clear(&sql);

@@ -77,11 +77,60 @@ static void test_sort(void **state)
 	arena_clear(&a);
 }
 
+/* A list body written row by row (reply_page_open, record_json_write, reply_page_close):
+ * byte for byte fixtures/v2/api/listZoneRecords/success.http (its first two records). */
+static void test_page_written(void **state)
+{
+	const rrtype_t *soa = rrtype_find("SOA"), *ns = rrtype_find("NS");
+	assert_non_null(soa);
+	assert_non_null(ns);
+	record_t rs[2] = {
+		{ .id = 1, .zone_name = "example.com", .name = "", .type = soa, .ttl = 3600,
+		  .content = "ns1.dnsimple.com admin.dnsimple.com 1458642070 86400 7200 604800 300",
+		  .regions = "global", .is_system = true, .created_at = 1458642053,
+		  .updated_at = 1475659598 },
+		{ .id = 69061, .zone_name = "example.com", .name = "", .type = ns, .ttl = 3600,
+		  .content = "ns1.dnsimple.com", .regions = NULL, .is_system = true,
+		  .created_at = 1458642053, .updated_at = 1458642053 },
+	};
+	api_reply_t rep = { 0 };
+	jsonw_t w;
+	reply_page_open(&w, 2, 300);
+	for (size_t i = 0; i < 2; i++) {
+		record_json_write(&w, &rs[i]);
+	}
+	reply_page_close(&rep, &w, &(api_page_t){ 1, 30 }, 2);
+	const char *want =
+		"{\"data\":[{\"id\":1,\"zone_id\":\"example.com\",\"parent_id\":null,\"name\":\"\","
+		"\"content\":\"ns1.dnsimple.com admin.dnsimple.com 1458642070 86400 7200 604800 300\","
+		"\"ttl\":3600,\"priority\":null,\"type\":\"SOA\",\"regions\":[\"global\"],"
+		"\"system_record\":true,\"created_at\":\"2016-03-22T10:20:53Z\","
+		"\"updated_at\":\"2016-10-05T09:26:38Z\"},{\"id\":69061,\"zone_id\":\"example.com\","
+		"\"parent_id\":null,\"name\":\"\",\"content\":\"ns1.dnsimple.com\",\"ttl\":3600,"
+		"\"priority\":null,\"type\":\"NS\",\"regions\":[\"global\"],\"system_record\":true,"
+		"\"created_at\":\"2016-03-22T10:20:53Z\",\"updated_at\":\"2016-03-22T10:20:53Z\"}],"
+		"\"pagination\":{\"current_page\":1,\"per_page\":30,\"total_entries\":2,"
+		"\"total_pages\":1}}";
+	assert_int_equal(rep.status, 200);
+	assert_null(rep.body);
+	assert_string_equal(rep.content_type, "application/json; charset=utf-8");
+	assert_int_equal(rep.raw_size, strlen(want));
+	assert_string_equal(rep.raw, want);
+	/* the tree of one record is the same object (getZoneRecord, webhook payloads) */
+	json_t *one = record_to_json(&rs[1]);
+	json_t *page = json_loads(rep.raw, 0, NULL);
+	assert_true(json_equal(one, json_array_get(json_object_get(page, "data"), 1)));
+	json_decref(one);
+	json_decref(page);
+	free(rep.raw);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_page),
 		cmocka_unit_test(test_sort),
+		cmocka_unit_test(test_page_written),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

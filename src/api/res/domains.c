@@ -31,11 +31,12 @@ static int domains_list(api_req_t *req, api_reply_t *rep)
 	if (ret != ERR_OK) {
 		return ret;
 	}
-	json_t *items = json_array();
+	jsonw_t w;
+	reply_page_open(&w, n, 384);
 	for (size_t i = 0; i < n; i++) {
-		json_array_append_new(items, domain_to_json(&ds[i]));
+		domain_json_write(&w, &ds[i]);
 	}
-	reply_page(rep, items, &page, total);
+	reply_page_close(rep, &w, &page, total);
 	return ERR_OK;
 }
 

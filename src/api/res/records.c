@@ -15,6 +15,7 @@
 #include "model/plan.h"
 
 #define BATCH_MAX 1000 /* operations in one batch request */
+#define RECORD_JSON_SIZE 320 /* bytes a record's JSON takes, about: what a list reserves */
 
 static const char *const sort_fields[] = { "id", "name", "content", "type", NULL };
 
@@ -101,6 +102,11 @@ static int change_failed(api_req_t *req, store_change_t *chg, int ret, bool is_b
 	return ERR_INVALID;
 }
 
+static void on_record(void *w, const record_t *r)
+{
+	record_json_write(w, r);
+}
+
 /* GET /v2/:account/zones/:zone/records */
 static int records_list(api_req_t *req, api_reply_t *rep)
 {
@@ -123,19 +129,26 @@ static int records_list(api_req_t *req, api_reply_t *rep)
 	if (f.type != NULL && *f.type == '\0') {
 		f.type = NULL;
 	}
-	record_t *rs = NULL;
-	size_t n = 0;
+	/* Each row is written as the store steps to it: no record array, no copies. */
 	int64_t total = 0;
-	ret = store_record_list(req->ctx->store, req->arena, &zone, &f, &q, &rs, &n, &total);
+	jsonw_t w;
+	reply_page_open(&w, (size_t)page.per_page, RECORD_JSON_SIZE);
+	ret = store_record_list_each(req->ctx->store, &zone, &f, &q, &total, on_record, &w);
 	if (ret != ERR_OK) {
+		jsonw_clear(&w);
 		return ret;
 	}
-	json_t *items = json_array();
-	for (size_t i = 0; i < n; i++) {
-		json_array_append_new(items, record_to_json(&rs[i]));
-	}
-	reply_page(rep, items, &page, total);
+	reply_page_close(rep, &w, &page, total);
 	return ERR_OK;
+}
+
+/* {"data": record} */
+static void reply_record(api_reply_t *rep, int status, const record_t *r)
+{
+	jsonw_t w;
+	reply_data_open(&w, RECORD_JSON_SIZE);
+	record_json_write(&w, r);
+	reply_data_close(rep, status, &w);
 }
 
 /* POST /v2/:account/zones/:zone/records */
@@ -171,7 +184,7 @@ static int records_create(api_req_t *req, api_reply_t *rep)
 	if (ret != ERR_OK) {
 		return change_failed(req, &chg, ret, false);
 	}
-	reply_data(rep, 201, record_to_json(&r));
+	reply_record(rep, 201, &r);
 	return ERR_OK;
 }
 
@@ -185,7 +198,7 @@ static int records_get(api_req_t *req, api_reply_t *rep)
 		ret = api_record_load(req, &zone, &r);
 	}
 	if (ret == ERR_OK) {
-		reply_data(rep, 200, record_to_json(&r));
+		reply_record(rep, 200, &r);
 	}
 	return ret;
 }
@@ -225,7 +238,7 @@ static int records_update(api_req_t *req, api_reply_t *rep)
 	if (ret != ERR_OK) {
 		return change_failed(req, &chg, ret, false);
 	}
-	reply_data(rep, 200, record_to_json(&chg.updated[0]));
+	reply_record(rep, 200, &chg.updated[0]);
 	return ERR_OK;
 }
 
@@ -266,6 +279,35 @@ static int batch_ids(api_req_t *req, const json_t *items, const char *kind, int6
 		}
 	}
 	return ERR_OK;
+}
+
+/* {"data": {"creates": [records], "updates": [records], "deletes": [{"id"}]}} */
+static void reply_batch(api_reply_t *rep, const store_change_t *chg)
+{
+	static const char *const kinds[2] = { "creates", "updates" };
+	const record_t *written[2] = { chg->creates, chg->updated };
+	size_t counts[2] = { chg->create_count, chg->update_count };
+	jsonw_t w;
+	reply_data_open(&w, (counts[0] + counts[1]) * RECORD_JSON_SIZE + 256);
+	jsonw_obj_open(&w);
+	for (int k = 0; k < 2; k++) {
+		jsonw_key(&w, kinds[k]);
+		jsonw_arr_open(&w);
+		for (size_t i = 0; i < counts[k]; i++) {
+			record_json_write(&w, &written[k][i]);
+		}
+		jsonw_arr_close(&w);
+	}
+	jsonw_key(&w, "deletes");
+	jsonw_arr_open(&w);
+	for (size_t i = 0; i < chg->delete_count; i++) {
+		jsonw_obj_open(&w);
+		jsonw_key_int(&w, "id", chg->deletes[i]);
+		jsonw_obj_close(&w);
+	}
+	jsonw_arr_close(&w);
+	jsonw_obj_close(&w);
+	reply_data_close(rep, 200, &w);
 }
 
 /* POST /v2/:account/zones/:zone/batch: deletes, then updates, then creates; all or nothing. */
@@ -347,17 +389,7 @@ static int records_batch(api_req_t *req, api_reply_t *rep)
 	if (ret != ERR_OK) {
 		return change_failed(req, &chg, ret, true);
 	}
-	json_t *c = json_array(), *u = json_array(), *d = json_array();
-	for (size_t i = 0; i < chg.create_count; i++) {
-		json_array_append_new(c, record_to_json(&chg.creates[i]));
-	}
-	for (size_t i = 0; i < chg.update_count; i++) {
-		json_array_append_new(u, record_to_json(&chg.updated[i]));
-	}
-	for (size_t i = 0; i < chg.delete_count; i++) {
-		json_array_append_new(d, json_pack("{s:I}", "id", (json_int_t)chg.deletes[i]));
-	}
-	reply_data(rep, 200, json_pack("{s:o,s:o,s:o}", "creates", c, "updates", u, "deletes", d));
+	reply_batch(rep, &chg);
 	return ERR_OK;
 }
 

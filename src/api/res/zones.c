@@ -30,11 +30,12 @@ static int zones_list(api_req_t *req, api_reply_t *rep)
 	if (ret != ERR_OK) {
 		return ret;
 	}
-	json_t *items = json_array();
+	jsonw_t w;
+	reply_page_open(&w, n, 256);
 	for (size_t i = 0; i < n; i++) {
-		json_array_append_new(items, zone_to_json(&zs[i]));
+		zone_json_write(&w, &zs[i]);
 	}
-	reply_page(rep, items, &page, total);
+	reply_page_close(rep, &w, &page, total);
 	return ERR_OK;
 }
 
