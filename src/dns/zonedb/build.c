@@ -35,7 +35,7 @@ zdb_builder_t *zdb_builder_new(const char *apex, uint32_t serial)
 	z->gen_count = 1;
 	arena_init(&b->scratch, 0);
 	size_t size = knot_dname_size(buf);
-	z->apex = arena_alloc(&z->gen->mem, size);
+	z->apex = z->apex_buf;
 	memcpy(z->apex, buf, size);
 	z->apex_hash = zdb_name_hash(z->apex);
 	z->apex_labels = (size_t)knot_dname_labels(z->apex, NULL);
@@ -104,7 +104,7 @@ static zdb_pending_t *push(zdb_builder_t *b, const char *owner, knot_dname_t *bu
 		p->owner = b->last_owner;
 	} else {
 		size_t n = knot_dname_size(buf);
-		knot_dname_t *o = arena_alloc(&b->z->gen->mem, n);
+		knot_dname_t *o = arena_alloc(&b->scratch, n); /* nodes keep their own copy */
 		memcpy(o, buf, n);
 		p->owner = b->last_owner = o;
 	}
@@ -444,11 +444,10 @@ const char *zdb_node_check(const zdb_node_t *n)
 
 /* Links, flags and checks once every node has its RRsets. Nodes are in zdb_name_order(),
  * so a node's parent is done before it. */
-static const char *finish_nodes(zdb_zone_t *z, zdb_node_t *nodes, size_t count)
+static const char *finish_nodes(zdb_zone_t *z, zdb_node_t *const *nodes, size_t count)
 {
 	for (size_t i = 0; i < count; i++) {
-		zdb_node_t *n = &nodes[i];
-		n->labels = (uint16_t)knot_dname_labels(n->owner, NULL);
+		zdb_node_t *n = nodes[i];
 		const char *why = zdb_node_check(n);
 		if (why != NULL) {
 			return why;
@@ -478,40 +477,49 @@ static const char *finish_nodes(zdb_zone_t *z, zdb_node_t *nodes, size_t count)
 	return NULL;
 }
 
+zdb_node_t *zdb_node_alloc(zdb_zone_t *z, const knot_dname_t *owner)
+{
+	size_t size = knot_dname_size(owner);
+	zdb_node_t *n = arena_alloc_zero(&z->gen->mem, sizeof(*n) + size);
+	memcpy(n + 1, owner, size);
+	n->owner = (const knot_dname_t *)(n + 1);
+	n->labels = (uint16_t)knot_dname_labels(owner, NULL);
+	return n;
+}
+
 zdb_zone_t *zdb_builder_finish(zdb_builder_t *b, const char **err)
 {
 	zdb_zone_t *z = b->z;
 	zdb_builder_sort(b);
 	size_t count = 0;
 	const knot_dname_t **names = all_names(b, &count);
-	zdb_node_t *nodes = arena_alloc_zero(&z->gen->mem, count * sizeof(zdb_node_t));
+	zdb_node_t **nodes = xmalloc((count > 0 ? count : 1) * sizeof(*nodes));
 	zdb_index_init(z, count);
-	for (size_t i = 0; i < count; i++) {
-		nodes[i].owner = names[i];
-		if (knot_dname_is_equal(names[i], z->apex)) {
-			z->apex_node = &nodes[i];
-			nodes[i].flags |= ZDB_NODE_APEX;
+	/* Names and RRs are in the same order: each node is laid out with its owner, RRsets
+	 * and rdata right after it, so an answer reads a few neighbouring cache lines. */
+	size_t i = 0;
+	for (size_t k = 0; k < count; k++) {
+		zdb_node_t *n = nodes[k] = zdb_node_alloc(z, names[k]);
+		if (knot_dname_is_equal(n->owner, z->apex)) {
+			z->apex_node = n;
+			n->flags |= ZDB_NODE_APEX;
 		}
-		zdb_index_put(z, &nodes[i], zdb_name_hash(names[i]));
+		zdb_index_put(z, n, zdb_name_hash(n->owner));
+		if (i < b->count && knot_dname_is_equal(b->rrs[i].owner, names[k])) {
+			const knot_dname_t *owner = b->rrs[i].owner;
+			size_t j = i + 1;
+			while (j < b->count && (b->rrs[j].owner == owner ||
+						knot_dname_is_equal(b->rrs[j].owner, owner))) {
+				j++;
+			}
+			z->rr_count += zdb_fill_node(z, n, b->rrs, i, j);
+			i = j;
+		}
 	}
 	z->node_count = count;
 	free(names);
-	/* The RRs and the nodes are in the same order: walk both instead of looking up. */
-	size_t ni = 0;
-	for (size_t i = 0; i < b->count;) {
-		const knot_dname_t *owner = b->rrs[i].owner;
-		size_t j = i + 1;
-		while (j < b->count &&
-		       (b->rrs[j].owner == owner || knot_dname_is_equal(b->rrs[j].owner, owner))) {
-			j++;
-		}
-		while (nodes[ni].owner != owner && !knot_dname_is_equal(nodes[ni].owner, owner)) {
-			ni++;
-		}
-		z->rr_count += zdb_fill_node(z, &nodes[ni], b->rrs, i, j);
-		i = j;
-	}
 	*err = finish_nodes(z, nodes, count);
+	free(nodes);
 	if (*err != NULL) {
 		zdb_builder_free(b);
 		return NULL;

@@ -21,7 +21,7 @@
 #define KEPT_FLAGS (ZDB_NODE_WILDCARD | ZDB_NODE_APEX | ZDB_NODE_NONAUTH)
 
 typedef struct dirty {
-	const knot_dname_t *owner; /* NULL: a free map slot */
+	const knot_dname_t *owner; /* NULL: a free map slot; valid during the patch */
 	uint64_t hash;
 	const zdb_node_t *old;     /* in the base version; NULL for a new name */
 	zdb_node_t *node;          /* in the new version; NULL when the name goes */
@@ -50,7 +50,8 @@ zdb_builder_t *zdb_patch_new(const zdb_zone_t *base, uint32_t serial)
 	}
 	z->gens[base->gen_count] = z->gen;
 	z->patch_bytes = base->patch_bytes;
-	z->apex = base->apex;
+	z->apex = z->apex_buf;
+	memcpy(z->apex_buf, base->apex, knot_dname_size(base->apex));
 	z->apex_node = base->apex_node;
 	z->soa = base->soa;
 	z->serial = serial;
@@ -107,10 +108,7 @@ static void map_grow(patch_t *p)
 
 static zdb_node_t *node_new(patch_t *p, const knot_dname_t *owner)
 {
-	zdb_node_t *n = arena_alloc_zero(&p->z->gen->mem, sizeof(*n));
-	n->owner = owner;
-	n->labels = (uint16_t)knot_dname_labels(owner, NULL);
-	return n;
+	return zdb_node_alloc(p->z, owner);
 }
 
 /* The dirty entry of name, made on first use with a copy of the base node (which the
@@ -134,7 +132,7 @@ static dirty_t *dirty(patch_t *p, const knot_dname_t *name)
 	if (d->old != NULL) {
 		d->node = arena_alloc(&p->z->gen->mem, sizeof(*d->node));
 		*d->node = *d->old;
-		d->owner = d->old->owner; /* bytes that outlive the patch's builder */
+		d->owner = d->old->owner;
 	}
 	return d;
 }

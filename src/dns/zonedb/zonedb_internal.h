@@ -38,9 +38,11 @@ struct zdb_zone {
 	size_t index_mask;        /* slots - 1 (a power of two) */
 	size_t apex_labels;
 	const zdb_node_t *apex_node;
-	knot_dname_t *apex;
+	knot_dname_t *apex;       /* apex_buf */
 	uint64_t apex_hash;
 	const knot_rrset_t *soa;
+	/* the zone table compares apexes: the name right after the hot fields */
+	knot_dname_t apex_buf[KNOT_DNAME_MAXLEN];
 	/* the rest */
 	uint32_t serial;
 	int64_t id;               /* the store's zone id */
@@ -108,7 +110,7 @@ void zdb_gen_unref(zdb_gen_t *g);
 
 /* The builder, which patch.c shares (build.c). */
 typedef struct zdb_pending {
-	const knot_dname_t *owner; /* lowercase, in the zone's generation */
+	const knot_dname_t *owner; /* lowercase, in the scratch arena */
 	uint16_t type;             /* 0: a name a patch touches (no RR) */
 	uint32_t ttl;
 	knot_rdata_t *rdata;       /* in the scratch arena */
@@ -136,6 +138,8 @@ int zdb_name_order(const knot_dname_t *a, const knot_dname_t *b);
  * the number of RRs put in RRsets. */
 size_t zdb_fill_node(zdb_zone_t *z, zdb_node_t *node, const zdb_pending_t *rrs, size_t from,
 		     size_t to);
+/* A new node in z's generation with its own copy of owner right after it. */
+zdb_node_t *zdb_node_alloc(zdb_zone_t *z, const knot_dname_t *owner);
 /* What is wrong with a node's own data (a CNAME beside other data), or NULL. */
 const char *zdb_node_check(const zdb_node_t *n);
 /* Every ALIAS target of the zone's nodes into z->aliases (a whole build). */
