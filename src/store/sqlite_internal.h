@@ -9,7 +9,12 @@
 #include "core/arena.h"
 #include "store/store.h"
 
-#define SQ_STMT_CACHE 64
+/* Prepared statements kept per connection. Static SQL is keyed by its string's address
+ * (open addressing): room for every statement the code has, several times over, since a
+ * full table is a bug (sq_prepare panics rather than evict a statement a caller may hold).
+ * SQL built at run time is keyed by text, searched linearly, evicted round-robin. */
+#define SQ_STMT_CACHE 1024
+#define SQ_DYN_CACHE 64
 
 typedef struct sq_conn {
 	sqlite3 *db;
@@ -21,7 +26,7 @@ typedef struct sq_conn {
 	struct {
 		char *sql;         /* built at run time (ORDER BY, filters): keyed by text */
 		sqlite3_stmt *stmt;
-	} dyn[SQ_STMT_CACHE];
+	} dyn[SQ_DYN_CACHE];
 	unsigned dyn_next;         /* round-robin victim when dyn is full */
 } sq_conn_t;
 

@@ -53,6 +53,8 @@ static void conn_free(sq_conn_t *c)
 {
 	for (int i = 0; i < SQ_STMT_CACHE; i++) {
 		sqlite3_finalize(c->cache[i].stmt);
+	}
+	for (int i = 0; i < SQ_DYN_CACHE; i++) {
 		sqlite3_finalize(c->dyn[i].stmt);
 		free(c->dyn[i].sql);
 	}
@@ -175,7 +177,7 @@ sqlite3_stmt *sq_prepare(sq_conn_t *c, const char *sql)
 
 sqlite3_stmt *sq_prepare_text(sq_conn_t *c, const char *sql)
 {
-	for (size_t i = 0; i < SQ_STMT_CACHE; i++) {
+	for (size_t i = 0; i < SQ_DYN_CACHE; i++) {
 		if (c->dyn[i].sql != NULL && strcmp(c->dyn[i].sql, sql) == 0) {
 			sqlite3_reset(c->dyn[i].stmt);
 			sqlite3_clear_bindings(c->dyn[i].stmt);
@@ -188,7 +190,7 @@ sqlite3_stmt *sq_prepare_text(sq_conn_t *c, const char *sql)
 		log_err("store, prepare failed (%s): %s", sqlite3_errmsg(c->db), sql);
 		return NULL;
 	}
-	size_t k = c->dyn_next++ % SQ_STMT_CACHE;
+	size_t k = c->dyn_next++ % SQ_DYN_CACHE;
 	sqlite3_finalize(c->dyn[k].stmt);
 	free(c->dyn[k].sql);
 	c->dyn[k].sql = xstrdup(sql);
