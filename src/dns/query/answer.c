@@ -26,6 +26,7 @@
 #include <assert.h>
 #include <string.h>
 
+#include "core/err.h"
 #include "dns/query/query_internal.h"
 
 /* Steps of a CNAME/DNAME chain after the first (RFC 1034 3.6.2 asks for a loop guard). */
@@ -48,6 +49,10 @@ typedef struct step {
 	bool is_qname;              /* sname is the qname: owners point to the question */
 	const zdb_node_t *cut;      /* ST_DELEG: the zone cut */
 	const knot_dname_t *next;   /* ST_FOLLOW: the name to look up next, lowercase */
+	const zdb_node_t *node;     /* ST_NODATA: the node (the wildcard for an expansion) */
+	const zdb_node_t *encloser; /* ST_MISS, and an expanded wildcard: the closest
+				     * encloser of sname */
+	bool is_wildcard;           /* node is a wildcard expanded for sname */
 } step_t;
 
 static state_t put_state(int ret)
@@ -78,15 +83,39 @@ static int put(query_ctx_t *qc, const zdb_zone_t *zone, const knot_rrset_t *rr, 
 	return KNOT_EOK;
 }
 
+/* The RRSIG RRset that covers rr, an RRset of node, or NULL (unsigned zone or RRset). */
+static const knot_rrset_t *rrsig_of(const zdb_node_t *node, const knot_rrset_t *rr)
+{
+	if (node == NULL || node->rrsigs == NULL) {
+		return NULL;
+	}
+	const knot_rrset_t *sig = &node->rrsigs[rr - node->rrsets];
+	return sig->rrs.count > 0 ? sig : NULL;
+}
+
 /* Put an RRset found for step->sname: the owner is the name asked for, which expands a
- * wildcard; for the qname itself a pointer to the question (the client's case). */
-static int put_answer_rr(query_ctx_t *qc, const step_t *step, const knot_rrset_t *rr,
-			 uint16_t flags)
+ * wildcard; for the qname itself a pointer to the question (the client's case). With DO,
+ * its RRSIGs follow (RFC 4035 3.1.1): node's when rr is node's own RRset, signed now when
+ * node is given with rr synthesized (ALIAS, URL, POOL: is_synth). */
+static int put_answer_rr(query_ctx_t *qc, const step_t *step, const zdb_node_t *node,
+			 const knot_rrset_t *rr, uint16_t flags, bool is_synth)
 {
 	knot_rrset_t copy = *rr;
 	copy.owner = (knot_dname_t *)step->sname;
 	uint16_t hint = step->is_qname ? KNOT_COMPR_HINT_QNAME : KNOT_COMPR_HINT_NONE;
-	return put(qc, step->zone, &copy, hint, flags, false);
+	uint16_t before = qc->ans->rrset_count;
+	int ret = put(qc, step->zone, &copy, hint, flags, false);
+	if (ret != KNOT_EOK || qc->ans->rrset_count == before || node == NULL ||
+	    !dnssec_wanted(qc, step->zone)) {
+		return ret;
+	}
+	flags &= (uint16_t)~KNOT_PF_CHECKDUP;
+	if (is_synth) {
+		copy.owner = (knot_dname_t *)node->owner; /* a wildcard signs as itself */
+		return dnssec_put_online(qc, step->zone, &copy, step->sname, hint, flags);
+	}
+	const knot_rrset_t *sig = rrsig_of(node, rr);
+	return sig != NULL ? dnssec_put_rrsig(qc, sig, step->sname, hint, flags) : KNOT_EOK;
 }
 
 /* A lowercase copy of name in the query arena, or NULL when the arena is full. */
@@ -106,14 +135,26 @@ static state_t put_any(query_ctx_t *qc, const step_t *step, const zdb_node_t *no
 	if (node->rrset_count == 0) {
 		return ST_NODATA;
 	}
-	return put_state(put_answer_rr(qc, step, &node->rrsets[0], 0));
+	return put_state(put_answer_rr(qc, step, node, &node->rrsets[0], 0, false));
+}
+
+/* An RRSIG query in a signed zone, as Knot: the RRSIGs of one RRset, the first signed by
+ * type (RFC 4035 3.1.5 leaves the choice to the server). */
+static state_t put_rrsig_query(query_ctx_t *qc, step_t *step, const zdb_node_t *node)
+{
+	for (uint16_t i = 0; i < node->rrset_count; i++) {
+		if (node->rrsigs[i].rrs.count > 0) {
+			return put_state(put_answer_rr(qc, step, NULL, &node->rrsigs[i], 0, false));
+		}
+	}
+	return ST_NODATA;
 }
 
 static state_t follow_cname(query_ctx_t *qc, step_t *step, const zdb_node_t *node)
 {
 	const knot_rrset_t *cname = zdb_node_rrset(node, KNOT_RRTYPE_CNAME);
 	uint16_t before = qc->ans->rrset_count;
-	int ret = put_answer_rr(qc, step, cname, KNOT_PF_CHECKDUP);
+	int ret = put_answer_rr(qc, step, node, cname, KNOT_PF_CHECKDUP, false);
 	if (ret != KNOT_EOK) {
 		return put_state(ret);
 	}
@@ -137,7 +178,7 @@ static state_t follow_pool(query_ctx_t *qc, step_t *step, const zdb_node_t *node
 	cname.rrs.size = (uint32_t)knot_rdata_size(member->len);
 	cname.rrs.rdata = (knot_rdata_t *)member;
 	uint16_t before = qc->ans->rrset_count;
-	int ret = put_answer_rr(qc, step, &cname, KNOT_PF_CHECKDUP);
+	int ret = put_answer_rr(qc, step, node, &cname, KNOT_PF_CHECKDUP, true);
 	if (ret != KNOT_EOK) {
 		return put_state(ret);
 	}
@@ -176,7 +217,8 @@ static state_t put_pseudo_address(query_ctx_t *qc, step_t *step, const zdb_node_
 	}
 	knot_rrset_t copy = *rr;
 	copy.ttl = ttl;
-	return put_state(put_answer_rr(qc, step, &copy, 0));
+	copy.type = qc->qtype;
+	return put_state(put_answer_rr(qc, step, node, &copy, 0, true));
 }
 
 /* The name exists at node (or node is the wildcard that stands for it). */
@@ -190,6 +232,7 @@ static state_t name_found(query_ctx_t *qc, step_t *step, const zdb_node_t *node)
 		step->cut = zdb_zone_cut(step->zone, node);
 		return ST_DELEG;
 	}
+	step->node = node;
 	if ((node->flags & ZDB_NODE_CNAME) && qtype != KNOT_RRTYPE_CNAME &&
 	    qtype != KNOT_RRTYPE_ANY && qtype != KNOT_RRTYPE_RRSIG && qtype != KNOT_RRTYPE_NSEC) {
 		return follow_cname(qc, step, node);
@@ -200,6 +243,9 @@ static state_t name_found(query_ctx_t *qc, step_t *step, const zdb_node_t *node)
 	if (qtype == KNOT_RRTYPE_ANY) {
 		return put_any(qc, step, node);
 	}
+	if (qtype == KNOT_RRTYPE_RRSIG && node->rrsigs != NULL) {
+		return put_rrsig_query(qc, step, node);
+	}
 	const knot_rrset_t *rr = zdb_node_rrset(node, qtype);
 	if (rr == NULL) {
 		if ((node->flags & (ZDB_NODE_ALIAS | ZDB_NODE_URL)) &&
@@ -208,7 +254,7 @@ static state_t name_found(query_ctx_t *qc, step_t *step, const zdb_node_t *node)
 		}
 		return ST_NODATA;
 	}
-	return put_state(put_answer_rr(qc, step, rr, 0));
+	return put_state(put_answer_rr(qc, step, node, rr, 0, false));
 }
 
 /* RFC 6672 2.2: the DNAME, then a CNAME from sname to sname with the DNAME owner
@@ -223,6 +269,13 @@ static state_t follow_dname(query_ctx_t *qc, step_t *step, const zdb_node_t *enc
 	}
 	if (qc->ans->rrset_count == before) {
 		return ST_HIT; /* a loop through this DNAME */
+	}
+	const knot_rrset_t *sig = rrsig_of(encloser, dname);
+	if (sig != NULL && dnssec_wanted(qc, step->zone)) {
+		ret = dnssec_put_rrsig(qc, sig, encloser->owner, KNOT_COMPR_HINT_NONE, 0);
+		if (ret != KNOT_EOK) {
+			return put_state(ret);
+		}
 	}
 	const knot_dname_t *target = knot_dname_target(dname->rrs.rdata);
 	size_t prefix = knot_dname_size(step->sname) - knot_dname_size(encloser->owner);
@@ -244,7 +297,7 @@ static state_t follow_dname(query_ctx_t *qc, step_t *step, const zdb_node_t *enc
 	cname.rrs.count = 1;
 	cname.rrs.size = (uint32_t)knot_rdata_size((uint16_t)size);
 	cname.rrs.rdata = rdata;
-	ret = put_answer_rr(qc, step, &cname, 0);
+	ret = put_answer_rr(qc, step, NULL, &cname, 0, false); /* unsigned: RFC 6672 5.3.1 */
 	if (ret != KNOT_EOK || qc->qtype == KNOT_RRTYPE_CNAME) {
 		return put_state(ret); /* the synthesized CNAME answers a CNAME query (Knot) */
 	}
@@ -264,11 +317,20 @@ static state_t name_not_found(query_ctx_t *qc, step_t *step, const zdb_node_t *e
 	}
 	/* RFC 4592 3.3.1: only the closest encloser's "*" child can match; names and empty
 	 * non-terminals between it and the qname block it by being the closer encloser. */
+	step->encloser = encloser;
 	const zdb_node_t *wildcard = zdb_zone_wildcard(step->zone, encloser);
-	if (wildcard != NULL) {
-		return name_found(qc, step, wildcard);
+	if (wildcard == NULL) {
+		return ST_MISS;
 	}
-	return ST_MISS;
+	step->is_wildcard = true;
+	state_t state = name_found(qc, step, wildcard);
+	if ((state == ST_HIT || state == ST_FOLLOW) && dnssec_wanted(qc, step->zone) &&
+	    qc->wildcard_count < QUERY_PROOF_MAX) {
+		/* RFC 5155 7.2.6: the expansion's proof goes into the authority section */
+		qc->wildcards[qc->wildcard_count++] =
+			(query_wildcard_t){ step->zone, step->sname, encloser->owner };
+	}
+	return state;
 }
 
 static state_t solve(query_ctx_t *qc, step_t *step)
@@ -318,7 +380,7 @@ static state_t follow_chain(query_ctx_t *qc, step_t *step)
 }
 
 /* RFC 2308 3: the SOA's TTL in a negative answer is min(SOA TTL, SOA MINIMUM). */
-static void put_soa(query_ctx_t *qc, const zdb_zone_t *zone)
+static int put_soa(query_ctx_t *qc, const zdb_zone_t *zone)
 {
 	const knot_rrset_t *soa = zdb_zone_soa(zone);
 	knot_rrset_t copy = *soa;
@@ -326,27 +388,121 @@ static void put_soa(query_ctx_t *qc, const zdb_zone_t *zone)
 	if (min < copy.ttl) {
 		copy.ttl = min;
 	}
-	/* Like Knot: an SOA that does not fit is left out, without TC. */
-	(void)knot_pkt_put(qc->ans, KNOT_COMPR_HINT_NONE, &copy, KNOT_PF_NOTRUNC);
+	if (!dnssec_wanted(qc, zone)) {
+		/* Like Knot: an SOA that does not fit is left out, without TC. */
+		(void)knot_pkt_put(qc->ans, KNOT_COMPR_HINT_NONE, &copy, KNOT_PF_NOTRUNC);
+		return KNOT_EOK;
+	}
+	/* RFC 4035 3.1.3: a signed negative answer needs SOA, RRSIGs and NSEC3s, or TC. */
+	int ret = knot_pkt_put(qc->ans, KNOT_COMPR_HINT_NONE, &copy, 0);
+	const knot_rrset_t *sig = rrsig_of(zdb_zone_apex_node(zone), soa);
+	if (ret == KNOT_EOK && sig != NULL) {
+		ret = dnssec_put_rrsig(qc, sig, soa->owner, KNOT_COMPR_HINT_NONE, 0);
+	}
+	return ret;
+}
+
+/* With DO in a signed zone, the NSEC3 RRs that prove a negative answer (RFC 5155 7.2.1,
+ * 7.2.3, 7.2.4, 7.2.5). */
+static int put_denial(query_ctx_t *qc, state_t state, const step_t *step)
+{
+	const zdb_zone_t *z = step->zone;
+	if (!dnssec_wanted(qc, z)) {
+		return KNOT_EOK;
+	}
+	const nsec3_chain_t *c = &zdb_zone_nsec3(z)->chain;
+	nsec3_proof_t proof;
+	int ret = ERR_OK;
+	ptrdiff_t *narrow_at = &proof.encloser;
+	if (state == ST_MISS) {
+		ret = nsec3_proof_nxdomain(c->hashes, c->count, step->sname, step->encloser->owner,
+					   &proof);
+	} else if (step->is_wildcard) {
+		ret = nsec3_proof_wildcard_nodata(c->hashes, c->count, step->sname,
+						  step->encloser->owner, &proof);
+		narrow_at = &proof.wildcard;
+	} else {
+		/* also an empty non-terminal, and DS at a delegation without one (7.2.4) */
+		ret = nsec3_proof_nodata(c->hashes, c->count, step->sname, &proof);
+	}
+	if (ret != ERR_OK) {
+		return KNOT_EOK; /* a chain that does not cover the name: sent without */
+	}
+	const zdb_node_t *node = state == ST_NODATA ? step->node : NULL;
+	bool has_pseudo = node != NULL && node->pseudo != NULL;
+	return dnssec_put_proof(qc, z, &proof, has_pseudo ? node : NULL, *narrow_at);
+}
+
+/* With DO in a signed zone, a referral proves its DS (RFC 4035 3.1.4: DS and RRSIGs) or
+ * that there is none (RFC 5155 7.2.7: the NSEC3 matching the delegation). */
+static int put_referral_ds(query_ctx_t *qc, const step_t *step)
+{
+	if (!dnssec_wanted(qc, step->zone)) {
+		return KNOT_EOK;
+	}
+	const knot_rrset_t *ds = zdb_node_rrset(step->cut, KNOT_RRTYPE_DS);
+	if (ds != NULL) {
+		int ret = knot_pkt_put(qc->ans, KNOT_COMPR_HINT_NONE, ds, 0);
+		const knot_rrset_t *sig = rrsig_of(step->cut, ds);
+		if (ret == KNOT_EOK && sig != NULL) {
+			ret = dnssec_put_rrsig(qc, sig, ds->owner, KNOT_COMPR_HINT_NONE, 0);
+		}
+		return ret;
+	}
+	const nsec3_chain_t *c = &zdb_zone_nsec3(step->zone)->chain;
+	nsec3_proof_t proof;
+	if (nsec3_proof_nodata(c->hashes, c->count, step->cut->owner, &proof) != ERR_OK) {
+		return KNOT_EOK;
+	}
+	return dnssec_put_proof(qc, step->zone, &proof, NULL, -1);
+}
+
+/* RFC 5155 7.2.6: the NSEC3 covering the next closer name of each wildcard expansion. */
+static int put_wildcard_proofs(query_ctx_t *qc)
+{
+	for (unsigned i = 0; i < qc->wildcard_count; i++) {
+		const query_wildcard_t *w = &qc->wildcards[i];
+		const nsec3_chain_t *c = &zdb_zone_nsec3(w->zone)->chain;
+		nsec3_proof_t proof;
+		if (nsec3_proof_wildcard_answer(c->hashes, c->count, w->sname, w->encloser,
+						&proof) != ERR_OK) {
+			continue;
+		}
+		int ret = dnssec_put_proof(qc, w->zone, &proof, NULL, -1);
+		if (ret != KNOT_EOK) {
+			return ret;
+		}
+	}
+	return KNOT_EOK;
+}
+
+static int solve_negative(query_ctx_t *qc, state_t state, const step_t *step,
+			  const zdb_zone_t *zone)
+{
+	int ret = put_soa(qc, zone);
+	return ret == KNOT_EOK ? put_denial(qc, state, step) : ret;
 }
 
 static int solve_authority(query_ctx_t *qc, state_t state, const step_t *step,
 			   const zdb_zone_t *zone)
 {
 	knot_pkt_begin(qc->ans, KNOT_AUTHORITY);
+	int ret = put_wildcard_proofs(qc);
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
 	switch (state) {
 	case ST_MISS:
 		qc->rcode = KNOT_RCODE_NXDOMAIN;
-		put_soa(qc, zone);
-		return KNOT_EOK;
+		return solve_negative(qc, state, step, zone);
 	case ST_NODATA:
-		put_soa(qc, zone);
-		return KNOT_EOK;
+		return solve_negative(qc, state, step, zone);
 	case ST_DELEG: {
 		/* The builder flags a node DELEG only with an NS RRset, NONAUTH only below one. */
 		assert(step->cut != NULL);
 		const knot_rrset_t *ns = zdb_node_rrset(step->cut, KNOT_RRTYPE_NS);
-		return put(qc, step->zone, ns, KNOT_COMPR_HINT_NONE, 0, true);
+		ret = put(qc, step->zone, ns, KNOT_COMPR_HINT_NONE, 0, true);
+		return ret == KNOT_EOK ? put_referral_ds(qc, step) : ret;
 	}
 	case ST_TRUNC:
 		return KNOT_ESPACE;
@@ -395,9 +551,19 @@ static int put_glue(query_ctx_t *qc, const query_extra_t *e, const knot_dname_t 
 		}
 		/* RFC 1034 4.3.2 step 3b: only glue the referral needs may cause truncation. */
 		uint16_t flags = KNOT_PF_CHECKDUP | (mandatory ? 0 : KNOT_PF_NOTRUNC);
+		uint16_t before = qc->ans->rrset_count;
 		int ret = knot_pkt_put(qc->ans, hint, &copy, flags);
 		if (ret != KNOT_EOK) {
 			return ret;
+		}
+		/* RFC 4035 3.1.1: authoritative data keeps its RRSIGs, which may be dropped
+		 * when they do not fit; glue is not signed. */
+		const knot_rrset_t *sig = rrsig_of(node, rr);
+		if (sig != NULL && qc->ans->rrset_count > before && dnssec_wanted(qc, e->zone)) {
+			ret = dnssec_put_rrsig(qc, sig, copy.owner, hint, KNOT_PF_NOTRUNC);
+			if (ret != KNOT_EOK && ret != KNOT_ESPACE) {
+				return ret;
+			}
 		}
 	}
 	return KNOT_EOK;

@@ -14,6 +14,7 @@
  * to xfr_answer(), which builds the first message here and hands the rest of a TCP answer
  * to the caller (query_worker_take_xfr()).
  */
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -43,6 +44,8 @@ struct query_worker {
 	uint64_t rng;                /* query_rand() state, never 0 */
 	xfr_tsig_t tsig;             /* the last query's TSIG state (written only for signed ones) */
 	xfr_out_t *pending;          /* the rest of the last TCP transfer (query_worker_take_xfr) */
+	sigcache_t *sigcache;        /* RRSIGs signed at query time (sigcache.c) */
+	const char *bad_label;       /* test hook: NAMEPLATE_TEST_BAD_RRSIG (answer_dnssec.c) */
 };
 
 /* The response-side state that outlives the individual checks. */
@@ -72,6 +75,11 @@ query_worker_t *query_worker_new(const query_conf_t *conf)
 		w->rng = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)w;
 	}
 	w->rng |= 1; /* xorshift's one forbidden state is 0 */
+	w->sigcache = sigcache_new();
+#ifdef NAMEPLATE_TEST_HOOKS
+	const char *bad = getenv("NAMEPLATE_TEST_BAD_RRSIG");
+	w->bad_label = bad != NULL && bad[0] != 0 ? bad : NULL;
+#endif
 	return w;
 }
 
@@ -81,6 +89,7 @@ void query_worker_free(query_worker_t *w)
 		return;
 	}
 	xfr_out_free(w->pending);
+	sigcache_free(w->sigcache);
 	free(w->arena.base);
 	free(w);
 }
@@ -182,6 +191,7 @@ static int edns_check(query_ctx_t *qc, response_t *r, const struct sockaddr *cli
 	}
 	if (knot_edns_do(opt)) {
 		knot_edns_set_do(&r->opt); /* RFC 3225 3 */
+		qc->is_do = true;          /* RFC 4035 3.1: signed zones add their records */
 	}
 	if (knot_edns_get_version(opt) != KNOT_EDNS_VERSION) {
 		qc->rcode = KNOT_RCODE_BADVERS; /* RFC 6891 6.1.3 */
@@ -429,6 +439,7 @@ size_t query_handle(query_worker_t *w, const zdb_t *db, const query_src_t *src,
 	query_ctx_t qc = {
 		.conf = w->conf, .arena = &w->arena, .db = db, .query = q, .ans = ans,
 		.is_tcp = src->is_tcp, .rng = &w->rng, .client = src->addr, .tsig = &w->tsig,
+		.sigcache = w->sigcache, .bad_label = w->bad_label,
 	};
 	set_limit(&qc, out_max);
 	if (knot_pkt_init_response(ans, q) != KNOT_EOK) {
@@ -462,6 +473,11 @@ xfr_out_t *query_worker_take_xfr(query_worker_t *w)
 	xfr_out_t *o = w->pending;
 	w->pending = NULL;
 	return o;
+}
+
+sigcache_stats_t query_worker_sigcache_stats(const query_worker_t *w)
+{
+	return sigcache_stats(w->sigcache);
 }
 
 const zdb_zone_t *query_worker_last_zone(const query_worker_t *w)

@@ -53,6 +53,13 @@ typedef struct query_src {
 size_t query_handle(query_worker_t *w, const zdb_t *db, const query_src_t *src,
 		    const uint8_t *in, size_t in_size, uint8_t *out, size_t out_max);
 
+/* Online signatures of a worker (ALIAS, URL, POOL answers in signed zones): served from
+ * its cache, and made anew. */
+typedef struct sigcache_stats {
+	uint64_t hits, misses;
+} sigcache_stats_t;
+sigcache_stats_t query_worker_sigcache_stats(const query_worker_t *w);
+
 /* The zone that the last query_handle() answered from (its question fell in it), or NULL:
  * for per-zone counters. Valid until the worker's next quiescent point. */
 const zdb_zone_t *query_worker_last_zone(const query_worker_t *w);

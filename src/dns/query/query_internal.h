@@ -42,6 +42,29 @@ typedef struct query_extra {
 	bool is_referral;   /* the delegation NS of a referral: in-domain glue is mandatory */
 } query_extra_t;
 
+/* A worker's cache of the RRSIGs it signed at query time (sigcache.c). */
+typedef struct sigcache sigcache_t;
+sigcache_t *sigcache_new(void);
+void sigcache_free(sigcache_t *c);
+sigcache_stats_t sigcache_stats(const sigcache_t *c);
+/* The RRSIG rdata for rrset (owner: the zone's name that holds the data, a wildcard as
+ * such) by every key of s that signs its type, appended to *out (memory from mm): from
+ * the cache while it is not due, else signed now (RRSIG time) and cached. Returns ERR_OK,
+ * ERR_INVALID (no key of s signs the type), ERR_INTERNAL, ERR_NOMEM. */
+int sigcache_sign(sigcache_t *c, const zdb_signer_t *s, const knot_rrset_t *rrset, uint32_t now,
+		  knot_rdataset_t *out, knot_mm_t *mm);
+
+/* At most this many wildcard expansions of one answer get their NSEC3 proof. */
+#define QUERY_PROOF_MAX 8
+
+/* A positive answer synthesized from a wildcard (RFC 5155 7.2.6): its proof goes into the
+ * authority section once the answer section is done. */
+typedef struct query_wildcard {
+	const zdb_zone_t *zone;
+	const knot_dname_t *sname;     /* the name answered, lowercase */
+	const knot_dname_t *encloser;  /* its closest encloser */
+} query_wildcard_t;
+
 /* One query being answered; lives on query_handle()'s stack. */
 typedef struct query_ctx {
 	const query_conf_t *conf;
@@ -64,6 +87,13 @@ typedef struct query_ctx {
 	bool has_tsig;              /* the query is signed: *tsig holds its state */
 	xfr_tsig_t *tsig;           /* the worker's (written only for signed queries) */
 	xfr_out_t *xfr_more;        /* a TCP transfer's next messages (dns/xfr) */
+	bool is_do;                 /* DO set (RFC 3225): signed zones add RRSIGs and NSEC3 */
+	sigcache_t *sigcache;       /* the worker's (online signatures) */
+	uint32_t now;               /* RRSIG time for online signatures; 0 until one is made */
+	query_wildcard_t wildcards[QUERY_PROOF_MAX];
+	unsigned wildcard_count;
+	const char *bad_label;      /* test hook (NAMEPLATE_TEST_HOOKS): corrupt RRSIGs whose
+				     * owner has this label; NULL: off */
 } query_ctx_t;
 
 /* xorshift64* (Vigna): the worker's own generator, so picking a POOL member takes no
@@ -83,6 +113,26 @@ static inline uint32_t query_rand(uint64_t *state)
  * RRset that must be sent does not fit (the caller truncates), or another KNOT_E* code
  * (the caller answers SERVFAIL). */
 int answer_build(query_ctx_t *qc);
+
+/* --- DNSSEC in answers (answer_dnssec.c) --- */
+
+/* Whether answers from zone carry DNSSEC records: the query has DO and zone is signed. */
+bool dnssec_wanted(const query_ctx_t *qc, const zdb_zone_t *zone);
+/* Put sig (an RRSIG RRset of the zone) with this owner, hint and flags (the test hook may
+ * corrupt a copy). Returns as knot_pkt_put(). */
+int dnssec_put_rrsig(query_ctx_t *qc, const knot_rrset_t *sig, const knot_dname_t *owner,
+		     uint16_t hint, uint16_t flags);
+/* Sign rr at query time with zone's signer (rr->owner: the zone's name holding the data)
+ * and put the RRSIG with owner. Nothing when the zone has no signer. Returns KNOT_EOK,
+ * KNOT_ESPACE, or KNOT_ERROR when signing failed. */
+int dnssec_put_online(query_ctx_t *qc, const zdb_zone_t *zone, const knot_rrset_t *rr,
+		      const knot_dname_t *owner, uint16_t hint, uint16_t flags);
+/* Put the NSEC3 RRs of proof with their RRSIGs (each once per answer). narrow: the node
+ * whose NSEC3 is proof's index narrow_at, when that node has pseudo-records: its NSEC3 is
+ * sent with qtype (and CNAME for POOL) taken out of the bitmap and signed at query time,
+ * since the chain lists what the pseudo-records may answer (RFC 5155 7.2.3). */
+int dnssec_put_proof(query_ctx_t *qc, const zdb_zone_t *zone, const nsec3_proof_t *proof,
+		     const zdb_node_t *narrow, ptrdiff_t narrow_at);
 
 /* The answer to a CHAOS class query (id.server and friends), same contract. */
 int chaos_answer(query_ctx_t *qc);

@@ -61,6 +61,22 @@ static int open_key(const dnskey_secret_t *secret, const zone_key_t *k, const ch
 	return ERR_OK;
 }
 
+/* The active keys go to the version's signer (dns/query signs ALIAS, URL and POOL
+ * answers with them): ownership moves, so they are not freed below. */
+static void attach_signer(zdb_zone_t *z, const zdb_sign_conf_t *conf, loaded_key_t *loaded,
+			  const zdb_key_t *zk, size_t count)
+{
+	zdb_signer_t *s = zdb_signer_new(zdb_zone_apex(z), conf->rrsig_lifetime,
+					 conf->rrsig_refresh);
+	for (size_t i = 0; i < count; i++) {
+		if (zk[i].is_active && zdb_signer_add_key(s, loaded[i].key, zk[i].sign.roles,
+							  zk[i].dnskey, zk[i].dnskey_size) == ERR_OK) {
+			loaded[i].key = NULL;
+		}
+	}
+	zdb_zone_set_signer(z, s);
+}
+
 int zdb_load_sign(store_t *st, const zdb_sign_conf_t *conf, const char *zone_name,
 		  zdb_zone_t *z, const zdb_zone_t *prev, uint32_t *refresh_at)
 {
@@ -118,6 +134,9 @@ int zdb_load_sign(store_t *st, const zdb_sign_conf_t *conf, const char *zone_nam
 			.jitter = conf->rrsig_refresh / 4,
 		};
 		ret = zdb_zone_sign(z, prev, &p, zk, count, conf->threads, refresh_at, &why);
+		if (ret == ERR_OK) {
+			attach_signer(z, conf, loaded, zk, count);
+		}
 	}
 	if (ret != ERR_OK) {
 		log_err("zone %s, not signed (%s)", zone_name, why);

@@ -228,6 +228,36 @@ int zdb_zone_sign(zdb_zone_t *z, const zdb_zone_t *prev, const zsign_policy_t *p
 		  const zdb_key_t *keys, size_t key_count, unsigned threads,
 		  uint32_t *refresh_at, const char **err);
 
+/* --- signing answers made at query time (signer.c) ---------------------------------- */
+
+/* The active keys of a signed version, for the answers that exist only at query time
+ * (ALIAS/URL addresses, POOL CNAMEs, NSEC3 RRs with a narrower bitmap): the dns workers
+ * sign those with them (each with its own libdnssec contexts) and cache the signatures.
+ * Refcounted; immutable once attached to a version. */
+typedef struct zdb_signer zdb_signer_t;
+
+/* A signer for apex (lowercase wire, copied): new signatures are valid for lifetime
+ * seconds (from an hour back) and served until refresh seconds before they expire.
+ * Free with zdb_signer_unref(). */
+zdb_signer_t *zdb_signer_new(const knot_dname_t *apex, uint32_t lifetime, uint32_t refresh);
+/* Add an active key: takes ownership of key (freed with the signer), its roles
+ * (ZSIGN_KEY_*), its DNSKEY rdata (read only to identify the key set). ERR_OK,
+ * ERR_INVAL_ARG (no private key, no role, too many keys: key not taken). */
+int zdb_signer_add_key(zdb_signer_t *s, dnssec_key_t *key, uint8_t roles, const uint8_t *dnskey,
+		       size_t size);
+void zdb_signer_ref(zdb_signer_t *s);
+void zdb_signer_unref(zdb_signer_t *s);
+/* The policy to sign with at now (RRSIG time); its pointers live as long as s. */
+void zdb_signer_policy(const zdb_signer_t *s, uint32_t now, zsign_policy_t *out);
+/* An id of the key set (the keys' DNSKEY rdata and roles): a signature made with one
+ * signer serves another with the same id. */
+uint64_t zdb_signer_keyset(const zdb_signer_t *s);
+/* Attach s to z, a version not yet published (takes the caller's reference; freed with
+ * z's memory). */
+void zdb_zone_set_signer(zdb_zone_t *z, zdb_signer_t *s);
+/* The signer of a signed version, or NULL (unsigned, or signed without one). */
+const zdb_signer_t *zdb_zone_signer(const zdb_zone_t *z);
+
 /* --- patching a zone (patch.c) -------------------------------------------------------- */
 
 /* A new version of base with serial, in which the names given get new data. Name each

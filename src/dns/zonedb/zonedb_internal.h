@@ -61,6 +61,7 @@ struct zdb_zone {
 	const zdb_nsec3_t *nsec3;     /* a signed zone's chain; NULL: unsigned */
 	_Atomic(void *) ext;      /* zdb_zone_set_ext(): the transfer journal */
 	void (*ext_free)(void *);
+	const zdb_signer_t *signer;   /* zdb_zone_set_signer(): online signing; NULL: none */
 };
 
 /* Equality of two lowercase wire names (inline: lookups compare once per hit). */
