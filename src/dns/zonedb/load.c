@@ -55,6 +55,10 @@ struct zdb_loader {
 		uint32_t at;
 	} *due;
 	size_t due_count, due_cap;
+	/* RRs of the zones built whole since the last malloc_trim(): trimming after every
+	 * small change cost more than it gave back (it unmaps pages the next change faults
+	 * in again), so only after a lot was built. */
+	size_t built_rrs;
 };
 
 typedef struct build_ctx {
@@ -261,6 +265,7 @@ static zdb_zone_t *build_whole(zdb_loader_t *l, const zone_t *zone, const zdb_zo
 	if (z == NULL) {
 		return NULL;
 	}
+	l->built_rrs += zdb_zone_rr_count(z);
 	uint32_t at = 0;
 	int ret = zdb_load_sign(l->st, &l->sign, zone->name, z, prev, &at);
 	if (ret == ERR_NOTFOUND) {
@@ -378,7 +383,10 @@ static void follow(zdb_loader_t *l)
 		l->last_change = rows[n - 1].id;
 		arena_clear(&a);
 		zdb_reclaim(l->db);
-		malloc_trim(0); /* the rebuilds' scratch memory, and the old versions */
+		if (l->built_rrs > 100000) {
+			malloc_trim(0); /* the rebuilds' scratch memory, and the old versions */
+			l->built_rrs = 0;
+		}
 		if (n < CHANGE_BATCH) {
 			return;
 		}

@@ -8,7 +8,8 @@
  * dirty names are written into a copy-on-write index (only the chunks written are copied),
  * and the version records the (old, new) node pairs for the IXFR journal. A change that
  * would alter other names' flags -- a zone cut appearing or going at a name with names
- * below it -- is not patched: the zone is built whole (the answer says so).
+ * below it -- is not patched: the zone is built whole (the answer says so). When the
+ * replaced nodes' memory grows too large, the result is compacted (compact.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -453,15 +454,21 @@ zdb_zone_t *zdb_patch_finish(zdb_builder_t *b, const char **err)
 	*err = finish(&p, b);
 	free(p.map);
 	zdb_zone_t *z = b->z;
-	/* Patches' memory stays until the zone is built whole again: once it outgrows the
-	 * whole build's (or 64 KiB, for small zones), build whole. */
-	size_t first = z->gens[0]->mem._used;
-	z->patch_bytes += z->gen->mem._used;
-	if (*err != NULL || p.is_structural || z->patch_bytes > (first > 65536 ? first : 65536)) {
+	if (*err != NULL || p.is_structural) {
 		zdb_builder_free(b);
 		return NULL;
 	}
 	b->z = NULL; /* the zone outlives its builder */
 	zdb_builder_free(b);
+	/* Replaced nodes stay in older generations while a version uses them: once the
+	 * patches' memory outgrows the first generation's (or 64 KiB, for small zones), the
+	 * version is compacted into one generation (compact.c). */
+	size_t first = z->gens[0]->mem._used;
+	z->patch_bytes += z->gen->mem._used;
+	if (z->patch_bytes > (first > 65536 ? first : 65536)) {
+		zdb_zone_t *c = zdb_compact(z);
+		zdb_zone_free(z);
+		z = c;
+	}
 	return z;
 }

@@ -269,6 +269,6 @@ zdb_builder_t *zdb_patch_new(const zdb_zone_t *base, uint32_t serial);
 int zdb_patch_touch(zdb_builder_t *b, const char *owner);
 /* Finish a patch: the new version, or NULL with *err set when the result cannot be served
  * (as zdb_builder_finish()), or NULL with *err NULL when the change is one a patch does not
- * make (a zone cut appears or goes above existing names; the version holds too much
- * replaced memory): build the zone whole instead. The builder is freed either way. */
+ * make (a zone cut appears or goes above existing names): build the zone whole instead.
+ * The builder is freed either way. */
 zdb_zone_t *zdb_patch_finish(zdb_builder_t *b, const char **err);

@@ -143,5 +143,7 @@ size_t zdb_fill_node(zdb_zone_t *z, zdb_node_t *node, const zdb_pending_t *rrs, 
 zdb_node_t *zdb_node_alloc(zdb_zone_t *z, const knot_dname_t *owner);
 /* What is wrong with a node's own data (a CNAME beside other data), or NULL. */
 const char *zdb_node_check(const zdb_node_t *n);
+/* A copy of z in one new generation, answering as z does (compact.c). */
+zdb_zone_t *zdb_compact(zdb_zone_t *z);
 /* Every ALIAS target of the zone's nodes into z->aliases (a whole build). */
 void zdb_list_aliases(zdb_zone_t *z);
