@@ -62,6 +62,12 @@ typedef struct conf {
 	char *dnssec_key_layout;      /* csk or ksk-zsk */
 	int64_t dnssec_rrsig_lifetime; /* seconds a new RRSIG is valid */
 	int64_t dnssec_rrsig_refresh;  /* seconds before expiry an RRSIG is made anew */
+	/* Key rollovers (jobs/rollover.c, model/rollover.h), seconds. */
+	int64_t dnssec_zsk_lifetime;   /* 0 = never */
+	int64_t dnssec_csk_lifetime;   /* 0 = never */
+	int64_t dnssec_propagation_delay;
+	int64_t dnssec_parent_ds_ttl;
+	int64_t dnssec_ds_wait;        /* 0 = wait for a DS record naming the new CSK */
 } conf_t;
 
 typedef enum { CONF_STR, CONF_INT } conf_type_t;

@@ -107,5 +107,20 @@ const conf_key_t conf_schema[] = {
 	I("dnssec-rrsig-refresh", dnssec_rrsig_refresh, "604800", 10, 31536000,
 	  "seconds before an RRSIG expires that the zone is signed again (7 days); less than "
 	  "dnssec-rrsig-lifetime"),
+	I("dnssec-zsk-lifetime", dnssec_zsk_lifetime, "2592000", 0, 315360000,
+	  "seconds a ZSK signs (ksk-zsk layout) before it is rolled over by pre-publication "
+	  "(30 days); 0 = never"),
+	I("dnssec-csk-lifetime", dnssec_csk_lifetime, "0", 0, 315360000,
+	  "seconds a CSK signs (csk layout) before it is rolled over; each CSK rollover needs "
+	  "the DS at the parent changed (docs/dnssec.md); 0 = never"),
+	I("dnssec-propagation-delay", dnssec_propagation_delay, "3600", 1, 604800,
+	  "seconds until every name server of a zone serves a new version of it (RFC 7583 "
+	  "Dprp); key rollovers wait this long beyond the TTLs"),
+	I("dnssec-parent-ds-ttl", dnssec_parent_ds_ttl, "86400", 0, 2592000,
+	  "CSK rollovers: seconds resolvers may keep the parent's old DS after it changed "
+	  "(the parent's DS TTL and its own delay); the old CSK stays that long"),
+	I("dnssec-ds-wait", dnssec_ds_wait, "0", 0, 315360000,
+	  "CSK rollovers: seconds after the new CSK became active that the old one goes even "
+	  "though no delegation signer record of the domain names the new one; 0 = wait for it"),
 	{ NULL, CONF_STR, NULL, 0, 0, 0, 0, NULL },
 };

@@ -1,6 +1,7 @@
 /* jobs.h -- the jobs role: work that outlives a request. Today: the transfer worker of
  * Secondary DNS (pulling secondary zones from their primaries by AXFR and IXFR, on the
- * SOA timers and on NOTIFY) and the catalog zone consumer (RFC 9432).
+ * SOA timers and on NOTIFY), the catalog zone consumer (RFC 9432) and the DNSSEC key
+ * rollover scheduler (rollover.c).
  *
  * jobs_new() makes the role without starting anything, so `nameplate serve` can hand it
  * to the dns role (NOTIFY) before either runs; jobs_start() starts its threads. Roles

@@ -27,6 +27,12 @@ int64_t catalog_refresh(catalog_t *c);
 bool catalog_matches(const catalog_t *c, const knot_dname_t *zone, const struct sockaddr *from,
 		     bool *is_from_primary);
 
+/* rollover.c: the key rollover scheduler (one thread). rollover_free() stops it. */
+typedef struct rollover rollover_t;
+rollover_t *rollover_new(const conf_t *conf, store_t *st);
+int rollover_start(rollover_t *r);
+void rollover_free(rollover_t *r);
+
 /* secondary.c helpers shared with catalog.c */
 /* "ADDR:PORT" or "[ADDR6]:PORT" into ip (at least 64 bytes) and *port. */
 int jobs_parse_addr(const char *s, char *ip, size_t ip_size, int *port);

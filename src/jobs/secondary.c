@@ -50,6 +50,7 @@ struct jobs {
 	const conf_t *conf;
 	store_t *st;
 	catalog_t *catalog;
+	rollover_t *rollover;         /* the key rollover scheduler (rollover.c) */
 	int catalog_ret;              /* why catalog_new() refused the settings */
 	pthread_mutex_t lock;
 	pthread_cond_t wake;          /* the scheduler's */
@@ -510,6 +511,10 @@ int jobs_start(jobs_t *j)
 		return ERR_INTERNAL;
 	}
 	j->is_started = true;
+	j->rollover = rollover_new(j->conf, j->st);
+	if (rollover_start(j->rollover) != ERR_OK) {
+		return ERR_INTERNAL;
+	}
 	log_info("jobs, transfer worker started (%zu transfer threads%s)", j->worker_count,
 		 j->catalog != NULL ? ", catalog consumer on" : "");
 	return ERR_OK;
@@ -531,6 +536,7 @@ void jobs_stop(jobs_t *j)
 	for (size_t i = 0; i < j->worker_count; i++) {
 		pthread_join(j->workers[i], NULL);
 	}
+	rollover_free(j->rollover);
 	catalog_free(j->catalog);
 	free(j->workers);
 	free(j->zones);

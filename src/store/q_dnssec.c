@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/sbuf.h"
 #include "core/timeutil.h"
 #include "store/sqlite_internal.h"
 
@@ -231,6 +232,131 @@ int sq_dnssec_keys(store_t *st, arena_t *a, int64_t account_id, int64_t zone_id,
 			"JOIN zones z ON z.id = k.zone_id "
 			"WHERE k.zone_id = ? AND (z.account_id = ? OR ? = 0) ORDER BY k.id",
 			&b, read_key, sizeof(**out), false, out, count);
+}
+
+/* ------------------------------------------------------------------ rollovers */
+
+static void read_zone(arena_t *a, sqlite3_stmt *s, void *p)
+{
+	store_dnssec_zone_t *z = p;
+	zone_dnssec_t d;
+	read_state(a, s, &d);
+	z->zone_id = d.zone_id;
+	z->policy = d.policy;
+	z->account_id = sqlite3_column_int64(s, 6);
+	z->domain_id = sqlite3_column_int64(s, 7);
+	z->name = sq_text(a, s, 8);
+	z->soa_ttl = (uint32_t)sqlite3_column_int64(s, 9);
+	z->max_ttl = (uint32_t)sqlite3_column_int64(s, 10);
+}
+
+int sq_dnssec_zones(store_t *st, arena_t *a, store_dnssec_zone_t **out, size_t *count)
+{
+	sq_bind_t b = { .count = 0 };
+	return sq_query(st, a,
+			"SELECT " STATE_COLS ", z.account_id, ifnull(z.domain_id, 0), z.name, "
+			"ifnull((SELECT max(r.ttl) FROM records r WHERE r.zone_id = z.id AND "
+			"r.type = 'SOA'), 0), "
+			"ifnull((SELECT max(r.ttl) FROM records r WHERE r.zone_id = z.id), 0) "
+			"FROM zone_dnssec s JOIN zones z ON z.id = s.zone_id "
+			"WHERE s.enabled = 1 ORDER BY s.zone_id",
+			&b, read_zone, sizeof(**out), false, out, count);
+}
+
+/* "id:role:retire:remove," per key, oldest first: what a rollover step was planned on. */
+static void key_print(sbuf_t *sb, const zone_key_t *k)
+{
+	sbuf_printf(sb, "%lld:%s:%lld:%lld,", (long long)k->id, k->role, (long long)k->retire,
+		    (long long)k->remove);
+}
+
+static int keys_unchanged(sq_conn_t *c, const store_dnssec_rekey_t *rk)
+{
+	sqlite3_stmt *s = sq_prepare(c, "SELECT id, role, ifnull(retire_at, 0), "
+					"ifnull(remove_at, 0) FROM dnssec_keys WHERE zone_id = ? "
+					"ORDER BY id");
+	if (s == NULL) {
+		return ERR_STORE;
+	}
+	sbuf_t now = SBUF_INIT, planned = SBUF_INIT;
+	sqlite3_bind_int64(s, 1, rk->zone_id);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		zone_key_t k = { .id = sqlite3_column_int64(s, 0),
+				 .role = (const char *)sqlite3_column_text(s, 1),
+				 .retire = sqlite3_column_int64(s, 2),
+				 .remove = sqlite3_column_int64(s, 3) };
+		key_print(&now, &k);
+	}
+	sqlite3_reset(s);
+	for (size_t i = 0; i < rk->planned_count; i++) {
+		key_print(&planned, &rk->planned[i]);
+	}
+	bool is_same = now.len == planned.len &&
+		       (now.len == 0 || memcmp(now.p, planned.p, now.len) == 0);
+	int ret = rc != SQLITE_DONE ? sq_err(c, rc) : is_same ? ERR_OK : ERR_CONFLICT;
+	sbuf_clear(&now);
+	sbuf_clear(&planned);
+	return ret;
+}
+
+static int change_key(sq_conn_t *c, int64_t zone_id, const zone_key_t *k)
+{
+	sqlite3_stmt *s = sq_prepare(c, "UPDATE dnssec_keys SET role = ?, publish_at = nullif(?, 0),"
+					" active_at = nullif(?, 0), retire_at = nullif(?, 0),"
+					" remove_at = nullif(?, 0) WHERE id = ? AND zone_id = ?");
+	if (s == NULL) {
+		return ERR_STORE;
+	}
+	sq_bind_text(s, 1, k->role);
+	const int64_t v[] = { k->publish, k->active, k->retire, k->remove, k->id, zone_id };
+	for (int i = 0; i < 6; i++) {
+		sqlite3_bind_int64(s, 2 + i, v[i]);
+	}
+	return sq_step_done(c, s);
+}
+
+static int delete_key(sq_conn_t *c, int64_t zone_id, int64_t id)
+{
+	sqlite3_stmt *s = sq_prepare(c, "DELETE FROM dnssec_keys WHERE id = ? AND zone_id = ?");
+	if (s == NULL) {
+		return ERR_STORE;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, zone_id);
+	return sq_step_done(c, s);
+}
+
+static int rekey_txn(sq_conn_t *c, void *arg)
+{
+	store_dnssec_rekey_t *rk = arg;
+	zone_t z = { .id = rk->zone_id, .account_id = rk->account_id };
+	zone_dnssec_t state;
+	int found = state_in_txn(c, &z, &state);
+	if (found <= 0 || !state.is_enabled) {
+		return found < 0 ? found : ERR_STATE;
+	}
+	int ret = keys_unchanged(c, rk);
+	if (ret == ERR_OK && rk->add != NULL) {
+		rk->add->zone_id = rk->zone_id;
+		ret = insert_key(c, rk->add);
+	}
+	if (ret == ERR_OK && rk->change != NULL) {
+		ret = change_key(c, rk->zone_id, rk->change);
+	}
+	if (ret == ERR_OK && rk->delete_id != 0) {
+		ret = delete_key(c, rk->zone_id, rk->delete_id);
+	}
+	if (ret != ERR_OK) {
+		return ret;
+	}
+	return sq_zone_commit_change(c, rk->zone_id, "dnssec", json_array(), json_array(),
+				     rk->account_id, NULL, NULL, &rk->serial);
+}
+
+int sq_dnssec_rekey(store_t *st, store_dnssec_rekey_t *rk)
+{
+	return sq_write(st, rekey_txn, rk);
 }
 
 /* ------------------------------------------------------------------ DS records */

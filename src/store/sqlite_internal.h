@@ -233,6 +233,8 @@ int sq_dnssec_enable(store_t *st, store_dnssec_enable_t *en);
 int sq_dnssec_disable(store_t *st, const zone_t *zone, zone_dnssec_t *out, uint32_t *serial);
 int sq_dnssec_keys(store_t *st, arena_t *a, int64_t account_id, int64_t zone_id,
 		   zone_key_t **out, size_t *count);
+int sq_dnssec_zones(store_t *st, arena_t *a, store_dnssec_zone_t **out, size_t *count);
+int sq_dnssec_rekey(store_t *st, store_dnssec_rekey_t *rk);
 int sq_ds_create(store_t *st, int64_t account_id, ds_record_t *r);
 int sq_ds_get(store_t *st, arena_t *a, int64_t account_id, int64_t domain_id, int64_t id,
 	      ds_record_t *out);

@@ -226,6 +226,34 @@ typedef struct store_dnssec_enable {
 	uint32_t serial;
 } store_dnssec_enable_t;
 
+/* A zone with DNSSEC enabled, as the rollover scheduler (jobs/rollover.c) sees it. */
+typedef struct store_dnssec_zone {
+	int64_t zone_id;
+	int64_t account_id;
+	int64_t domain_id;           /* 0 for a zone without a domain */
+	const char *name;
+	zone_dnssec_policy_t policy;
+	uint32_t soa_ttl;            /* the SOA's TTL (the signer gives it to DNSKEY) */
+	uint32_t max_ttl;            /* the largest TTL of the zone's records */
+} store_dnssec_zone_t;
+
+/* One step of a key rollover (model/rollover.h) in one transaction: a key added, or one
+ * key's role and timing changed, or one key deleted; then a new serial and a 'dnssec'
+ * change-log row, so every dns role signs the zone again. No webhook event (the contract
+ * has none for it). The step was planned on the keys `planned` (oldest first): when the
+ * zone's keys differ from them now (id, role, retire, remove), nothing is written and the
+ * answer is ERR_CONFLICT; ERR_STATE when DNSSEC is no longer enabled. */
+typedef struct store_dnssec_rekey {
+	int64_t zone_id;
+	int64_t account_id;
+	const zone_key_t *planned;
+	size_t planned_count;
+	zone_key_t *add;             /* with its sealed key, or NULL; out: id, zone_id */
+	const zone_key_t *change;    /* by id: role and timing, or NULL */
+	int64_t delete_id;           /* or 0 */
+	uint32_t serial;             /* out */
+} store_dnssec_rekey_t;
+
 typedef struct store_ops {
 	const char *name;
 	int (*open)(store_t *st, const store_opts_t *opts);
@@ -413,6 +441,10 @@ typedef struct store_ops {
 			      uint32_t *serial);
 	int (*dnssec_keys)(store_t *st, arena_t *a, int64_t account_id, int64_t zone_id,
 			   zone_key_t **out, size_t *count);
+	/* Every zone with DNSSEC enabled (any account), by zone id; and one rollover step
+	 * (store_dnssec_rekey_t). */
+	int (*dnssec_zones)(store_t *st, arena_t *a, store_dnssec_zone_t **out, size_t *count);
+	int (*dnssec_rekey)(store_t *st, store_dnssec_rekey_t *rk);
 	/* Delegation signer records of a domain of the account; ERR_NOTFOUND for an id that
 	 * is not the domain's. Sort fields "id", "created_at". */
 	int (*ds_create)(store_t *st, int64_t account_id, ds_record_t *r);
@@ -515,6 +547,8 @@ void store_close(store_t *st);
 #define store_dnssec_enable(st, ...)           STORE_CALL(st, dnssec_enable, __VA_ARGS__)
 #define store_dnssec_disable(st, ...)          STORE_CALL(st, dnssec_disable, __VA_ARGS__)
 #define store_dnssec_keys(st, ...)             STORE_CALL(st, dnssec_keys, __VA_ARGS__)
+#define store_dnssec_zones(st, ...)            STORE_CALL(st, dnssec_zones, __VA_ARGS__)
+#define store_dnssec_rekey(st, ...)            STORE_CALL(st, dnssec_rekey, __VA_ARGS__)
 #define store_ds_create(st, ...)               STORE_CALL(st, ds_create, __VA_ARGS__)
 #define store_ds_get(st, ...)                  STORE_CALL(st, ds_get, __VA_ARGS__)
 #define store_ds_list(st, ...)                 STORE_CALL(st, ds_list, __VA_ARGS__)

@@ -271,8 +271,14 @@ static int dnssec_ds(api_req_t *req, api_reply_t *rep)
 		return ret;
 	}
 	json_t *items = json_array();
+	int64_t now = time_now();
 	for (size_t i = 0; i < count; i++) {
-		json_t *e = zone_key_is_sep(&keys[i]) ? ds_entry(req, &z, &keys[i]) : NULL;
+		/* Keys the parent's DS should point at now (docs/dnssec.md, "Key rollovers"): not
+		 * a CSK that is only pre-published (resolvers may hold a DNSKEY RRset without
+		 * it), nor an old one on its way out. */
+		const zone_key_t *k = &keys[i];
+		bool is_due = (k->active == 0 || k->active <= now) && k->retire == 0;
+		json_t *e = zone_key_is_sep(k) && is_due ? ds_entry(req, &z, k) : NULL;
 		if (e != NULL) {
 			json_array_append_new(items, e);
 		}
