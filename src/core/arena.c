@@ -77,6 +77,20 @@ void *arena_alloc(arena_t *a, size_t size)
 	return p;
 }
 
+void arena_reserve(arena_t *a, size_t size)
+{
+	size = (size + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+	arena_chunk_t *c = a->_chunks;
+	if (c != NULL && c->size - c->pos >= size) {
+		return;
+	}
+	c = xmalloc(sizeof(*c) + size);
+	c->size = size;
+	c->pos = 0;
+	c->next = a->_chunks;
+	a->_chunks = c;
+}
+
 void *arena_alloc_zero(arena_t *a, size_t size)
 {
 	void *p = arena_alloc(a, size);

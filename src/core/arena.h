@@ -22,6 +22,9 @@ void arena_clear(arena_t *a);
 /* Returns NULL only when the budget is exceeded (bad input, not out-of-memory). */
 void *arena_alloc(arena_t *a, size_t size);
 void *arena_alloc_zero(arena_t *a, size_t size);
+/* Make the next `size` bytes of allocations come from one chunk of about that size (a
+ * caller that knows what it will allocate, such as a zone build, wastes no chunk tails). */
+void arena_reserve(arena_t *a, size_t size);
 /* Overflow-checked count * size. */
 void *arena_alloc_array(arena_t *a, size_t count, size_t size);
 char *arena_strdup(arena_t *a, const char *s);

@@ -487,12 +487,38 @@ zdb_node_t *zdb_node_alloc(zdb_zone_t *z, const knot_dname_t *owner)
 	return n;
 }
 
+/* About what a build of count names allocates (a little more, never much less), so the
+ * zone takes one chunk of memory with no tails left unused (arena_reserve()). */
+static size_t build_size(const zdb_builder_t *b, const knot_dname_t *const *names, size_t count)
+{
+	size_t slots = 16;
+	while (slots < count * 2) {
+		slots *= 2;
+	}
+	size_t bytes = slots * sizeof(zdb_slot_t) + (slots / ZDB_CHUNK_SLOTS + 1) * 16 + 64;
+	for (size_t i = 0; i < count; i++) {
+		bytes += sizeof(zdb_node_t) + knot_dname_size(names[i]) + 16;
+	}
+	for (size_t i = 0; i < b->count; i++) {
+		const zdb_pending_t *p = &b->rrs[i];
+		bool is_first = i == 0 || p->type != b->rrs[i - 1].type ||
+				zdb_name_order(p->owner, b->rrs[i - 1].owner) != 0;
+		if (is_first) { /* a new RRset (or pseudo-record): its header and rounding */
+			bytes += sizeof(knot_rrset_t) + 16 +
+				 (is_pseudo(p->type) ? sizeof(zdb_pseudo_t) + 16 : 0);
+		}
+		bytes += p->rdata != NULL ? knot_rdata_size(p->rdata->len) + sizeof(void *) : 0;
+	}
+	return bytes;
+}
+
 zdb_zone_t *zdb_builder_finish(zdb_builder_t *b, const char **err)
 {
 	zdb_zone_t *z = b->z;
 	zdb_builder_sort(b);
 	size_t count = 0;
 	const knot_dname_t **names = all_names(b, &count);
+	arena_reserve(&z->gen->mem, build_size(b, names, count));
 	zdb_node_t **nodes = xmalloc((count > 0 ? count : 1) * sizeof(*nodes));
 	zdb_index_init(z, count);
 	/* Names and RRs are in the same order: each node is laid out with its owner, RRsets

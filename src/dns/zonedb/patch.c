@@ -80,7 +80,7 @@ static const zdb_node_t *base_get(const zdb_zone_t *z, const knot_dname_t *name,
 {
 	size_t free_at;
 	long i = zdb_index_probe(z, name, h, &free_at);
-	return i >= 0 ? zdb_slot_at(z, (size_t)i)->node : NULL;
+	return i >= 0 ? zdb_slot_node(*zdb_slot_at(z, (size_t)i)) : NULL;
 }
 
 static dirty_t *map_find(const patch_t *p, const knot_dname_t *name, uint64_t h)
@@ -316,9 +316,9 @@ static void index_regrow(zdb_zone_t *z, size_t extra)
 	size_t mask = z->index_mask;
 	zdb_index_init(z, z->node_count + extra);
 	for (size_t i = 0; i <= mask; i++) {
-		const zdb_slot_t *s = &chunks[i >> ZDB_CHUNK_BITS][i & (ZDB_CHUNK_SLOTS - 1)];
-		if (s->node != NULL && s->node != &zdb_tomb) {
-			zdb_index_put(z, s->node, s->hash);
+		const zdb_node_t *n = zdb_slot_node(chunks[i >> ZDB_CHUNK_BITS][i & (ZDB_CHUNK_SLOTS - 1)]);
+		if (n != NULL && n != &zdb_tomb) {
+			zdb_index_put(z, n, zdb_name_hash(n->owner));
 		}
 	}
 }
@@ -346,11 +346,11 @@ static void write_index(patch_t *p)
 		long at = zdb_index_probe(z, d->owner, d->hash, &free_at);
 		if (at < 0) { /* a new name */
 			zdb_slot_t *s = slot_for_write(z, owned, free_at);
-			z->slots_used += s->node == NULL;
-			s->node = d->node;
-			s->hash = d->hash;
+			z->slots_used += s->v == 0;
+			*s = zdb_slot_make(d->node, d->hash);
 		} else {
-			slot_for_write(z, owned, (size_t)at)->node = d->node != NULL ? d->node : &zdb_tomb;
+			*slot_for_write(z, owned, (size_t)at) =
+				d->node != NULL ? zdb_slot_make(d->node, d->hash) : zdb_slot_make(&zdb_tomb, 0);
 		}
 	}
 	free(owned);

@@ -10,6 +10,7 @@
  * removed zone) a new table, twice the size, replaces it. Retired versions and tables wait
  * on a list until every online reader has passed a quiescent point (QSBR).
  */
+#include <assert.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,7 +124,7 @@ const zdb_node_t *zdb_zone_next(const zdb_zone_t *z, size_t *pos)
 		return z->apex_node;
 	}
 	for (size_t i = *pos - 1; i <= z->index_mask; i++) {
-		const zdb_node_t *n = zdb_slot_at(z, i)->node;
+		const zdb_node_t *n = zdb_slot_node(*zdb_slot_at(z, i));
 		if (n != NULL && n != &zdb_tomb && n != z->apex_node) {
 			*pos = i + 2;
 			return n;
@@ -189,13 +190,12 @@ void zdb_index_init(zdb_zone_t *z, size_t nodes)
 
 void zdb_index_put(zdb_zone_t *z, const zdb_node_t *n, uint64_t h)
 {
+	assert(((uintptr_t)n >> ZDB_SLOT_ADDR_BITS) == 0);
 	size_t i = h & z->index_mask;
-	while (zdb_slot_at(z, i)->node != NULL) {
+	while (zdb_slot_at(z, i)->v != 0) {
 		i = (i + 1) & z->index_mask;
 	}
-	zdb_slot_t *s = zdb_slot_at(z, i);
-	s->node = n;
-	s->hash = h;
+	*zdb_slot_at(z, i) = zdb_slot_make(n, h);
 	z->slots_used++;
 }
 
@@ -203,14 +203,15 @@ long zdb_index_probe(const zdb_zone_t *z, const knot_dname_t *name, uint64_t h, 
 {
 	long tomb = -1;
 	for (size_t i = h & z->index_mask;; i = (i + 1) & z->index_mask) {
-		const zdb_slot_t *s = zdb_slot_at(z, i);
-		if (s->node == NULL) {
+		zdb_slot_t s = *zdb_slot_at(z, i);
+		const zdb_node_t *n = zdb_slot_node(s);
+		if (s.v == 0) {
 			*free_at = tomb >= 0 ? (size_t)tomb : i;
 			return -1;
 		}
-		if (s->node == &zdb_tomb) {
+		if (n == &zdb_tomb) {
 			tomb = tomb >= 0 ? tomb : (long)i;
-		} else if (s->hash == h && zdb_name_equal(s->node->owner, name)) {
+		} else if (zdb_slot_matches(s, h) && zdb_name_equal(n->owner, name)) {
 			return (long)i;
 		}
 	}
@@ -222,12 +223,12 @@ static inline const zdb_node_t *get_hashed(const zdb_zone_t *z, const knot_dname
 					   uint64_t h)
 {
 	for (size_t i = h & z->index_mask;; i = (i + 1) & z->index_mask) {
-		const zdb_slot_t *s = zdb_slot_at(z, i);
-		const zdb_node_t *n = s->node;
-		if (n == NULL) {
+		zdb_slot_t s = *zdb_slot_at(z, i);
+		if (s.v == 0) {
 			return NULL;
 		}
-		if (s->hash == h && n != &zdb_tomb && zdb_name_equal(n->owner, name)) {
+		const zdb_node_t *n = zdb_slot_node(s);
+		if (zdb_slot_matches(s, h) && n != &zdb_tomb && zdb_name_equal(n->owner, name)) {
 			return n;
 		}
 	}

@@ -19,12 +19,32 @@
 #define ZDB_CHUNK_SLOTS ((size_t)1 << ZDB_CHUNK_BITS)
 #define ZDB_MAX_LABELS 128
 
+/* An index slot: 0 when never used, else a node's address with the top 16 bits of its
+ * name's hash in the address's top 16 bits (user-space addresses fit in 48 bits), so a
+ * probe reads a node only when those bits match; &zdb_tomb for a name a patch removed.
+ * Eight bytes: a zone of 50 names has a 1 KiB index. */
 typedef struct zdb_slot {
-	const zdb_node_t *node;   /* NULL: never used; &zdb_tomb: a name removed by a patch */
-	uint64_t hash;
+	uintptr_t v;
 } zdb_slot_t;
 
+#define ZDB_SLOT_ADDR_BITS 48
+
 extern const zdb_node_t zdb_tomb;
+
+static inline const zdb_node_t *zdb_slot_node(zdb_slot_t s)
+{
+	return (const zdb_node_t *)(s.v & (((uintptr_t)1 << ZDB_SLOT_ADDR_BITS) - 1));
+}
+
+static inline bool zdb_slot_matches(zdb_slot_t s, uint64_t h)
+{
+	return (s.v >> ZDB_SLOT_ADDR_BITS) == (h >> ZDB_SLOT_ADDR_BITS);
+}
+
+static inline zdb_slot_t zdb_slot_make(const zdb_node_t *n, uint64_t h)
+{
+	return (zdb_slot_t){ (uintptr_t)n | (uintptr_t)(h >> ZDB_SLOT_ADDR_BITS << ZDB_SLOT_ADDR_BITS) };
+}
 
 typedef struct zdb_gen {
 	_Atomic size_t refs;
