@@ -4,6 +4,7 @@
 
 #include "core/err.h"
 #include "core/json.h"
+#include "core/mem.h"
 #include "core/timeutil.h"
 #include "store/sqlite_internal.h"
 
@@ -426,47 +427,17 @@ int sq_zone_change(store_t *st, store_change_t *chg)
 	return sq_write(st, change_txn, chg);
 }
 
-int sq_record_each(store_t *st, int64_t zone_id, uint32_t *serial,
-		   void (*fn)(void *ctx, const char *name, uint16_t type, uint32_t ttl,
-			      const uint8_t *rdata, uint16_t size, const char *content,
-			      const char *regions),
-		   void *ctx)
-{
-	sq_conn_t *c = sq_acquire(st);
-	if (c == NULL) {
-		return ERR_STORE;
-	}
-	int ret = sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? ERR_OK : ERR_STORE;
-	sqlite3_stmt *s = ret == ERR_OK ? sq_prepare(c, "SELECT serial FROM zones WHERE id = ?")
-					: NULL;
-	if (s != NULL) {
-		sqlite3_bind_int64(s, 1, zone_id);
-		int rc = sqlite3_step(s);
-		*serial = rc == SQLITE_ROW ? (uint32_t)sqlite3_column_int64(s, 0) : 0;
-		ret = rc == SQLITE_ROW ? ERR_OK : rc == SQLITE_DONE ? ERR_NOTFOUND : sq_err(c, rc);
-		sqlite3_reset(s);
-	}
-	s = ret == ERR_OK ? sq_prepare(c, "SELECT name, type_code, ttl, rdata, content, regions "
-					  "FROM records WHERE zone_id = ?")
-			  : NULL;
-	if (s != NULL) {
-		sqlite3_bind_int64(s, 1, zone_id);
-		int rc;
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-			fn(ctx, (const char *)sqlite3_column_text(s, 0),
-			   (uint16_t)sqlite3_column_int(s, 1), (uint32_t)sqlite3_column_int64(s, 2),
-			   sqlite3_column_blob(s, 3), (uint16_t)sqlite3_column_bytes(s, 3),
-			   (const char *)sqlite3_column_text(s, 4),
-			   (const char *)sqlite3_column_text(s, 5));
-		}
-		ret = rc == SQLITE_DONE ? ERR_OK : sq_err(c, rc);
-		sqlite3_reset(s);
-	}
-	sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
-	sq_release(st, c);
-	return ret;
-}
+typedef void (*record_fn)(void *ctx, const char *name, uint16_t type, uint32_t ttl,
+			  const uint8_t *rdata, uint16_t size, const char *content,
+			  const char *regions);
 
+/* The zone's serial, and (after >= 0) whether a change-log row after `after` is not a
+ * record change. */
+static const char SERIAL_SQL[] =
+	"SELECT serial, ?2 >= 0 AND EXISTS (SELECT 1 FROM zone_changes WHERE zone_id = ?1 AND "
+	"id > ?2 AND kind != 'records') FROM zones WHERE id = ?1";
+static const char ALL_SQL[] =
+	"SELECT name, type_code, ttl, rdata, content, regions FROM records WHERE zone_id = ?1";
 /* The touched names come from the rows' RR lists (absolute names with the final dot, as
  * sq_record_rr_json() writes them); records keep names relative to the zone. */
 static const char TOUCHED_SQL[] =
@@ -481,22 +452,18 @@ static const char TOUCHED_SQL[] =
 	"SELECT n.rel, r.type_code, r.ttl, r.rdata, r.content, r.regions FROM n "
 	"LEFT JOIN records r ON r.zone_id = ?1 AND r.name = n.rel ORDER BY n.rel";
 
-int sq_record_each_touched(store_t *st, int64_t zone_id, int64_t after, uint32_t *serial,
-			   void (*fn)(void *ctx, const char *name, uint16_t type, uint32_t ttl,
-				      const uint8_t *rdata, uint16_t size, const char *content,
-				      const char *regions),
-			   void *ctx)
+/* In one read transaction: the zone's serial, then fn for every record (after < 0), or
+ * for the names the rows after `after` touched: fn(name, 0, ...) once per name first
+ * (record_each_touched in store.h). */
+static int each_record(store_t *st, int64_t zone_id, int64_t after, uint32_t *serial,
+		       record_fn fn, void *ctx)
 {
 	sq_conn_t *c = sq_acquire(st);
 	if (c == NULL) {
 		return ERR_STORE;
 	}
 	int ret = sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? ERR_OK : ERR_STORE;
-	sqlite3_stmt *s = ret == ERR_OK ? sq_prepare(c, "SELECT serial, EXISTS (SELECT 1 FROM "
-							"zone_changes WHERE zone_id = ?1 AND "
-							"id > ?2 AND kind != 'records') "
-							"FROM zones WHERE id = ?1")
-					: NULL;
+	sqlite3_stmt *s = ret == ERR_OK ? sq_prepare(c, SERIAL_SQL) : NULL;
 	if (s != NULL) {
 		sqlite3_bind_int64(s, 1, zone_id);
 		sqlite3_bind_int64(s, 2, after);
@@ -506,17 +473,20 @@ int sq_record_each_touched(store_t *st, int64_t zone_id, int64_t after, uint32_t
 				       : rc == SQLITE_DONE ? ERR_NOTFOUND : sq_err(c, rc);
 		sqlite3_reset(s);
 	}
-	s = ret == ERR_OK ? sq_prepare(c, TOUCHED_SQL) : NULL;
+	bool is_touched = after >= 0;
+	s = ret == ERR_OK ? sq_prepare(c, is_touched ? TOUCHED_SQL : ALL_SQL) : NULL;
 	if (s != NULL) {
 		sqlite3_bind_int64(s, 1, zone_id);
-		sqlite3_bind_int64(s, 2, after);
+		if (is_touched) {
+			sqlite3_bind_int64(s, 2, after);
+		}
 		int rc;
 		char *last = NULL;
 		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 			const char *name = (const char *)sqlite3_column_text(s, 0);
-			if (last == NULL || strcmp(last, name) != 0) {
+			if (is_touched && (last == NULL || strcmp(last, name) != 0)) {
 				free(last);
-				last = strdup(name);
+				last = xstrdup(name);
 				fn(ctx, name, 0, 0, NULL, 0, NULL, NULL);
 			}
 			if (sqlite3_column_type(s, 1) != SQLITE_NULL) {
@@ -534,4 +504,15 @@ int sq_record_each_touched(store_t *st, int64_t zone_id, int64_t after, uint32_t
 	sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
 	sq_release(st, c);
 	return ret;
+}
+
+int sq_record_each(store_t *st, int64_t zone_id, uint32_t *serial, record_fn fn, void *ctx)
+{
+	return each_record(st, zone_id, -1, serial, fn, ctx);
+}
+
+int sq_record_each_touched(store_t *st, int64_t zone_id, int64_t after, uint32_t *serial,
+			   record_fn fn, void *ctx)
+{
+	return each_record(st, zone_id, after < 0 ? 0 : after, serial, fn, ctx);
 }

@@ -72,18 +72,10 @@ static zdb_node_t *copy_node(zdb_zone_t *z, const zdb_node_t *n)
 
 zdb_zone_t *zdb_compact(zdb_zone_t *old)
 {
-	zdb_zone_t *z = xcalloc(1, sizeof(*z));
-	z->gen = zdb_gen_new();
+	zdb_zone_t *z = zdb_zone_new_from(old);
 	z->gens = xmalloc(sizeof(*z->gens));
 	z->gens[0] = z->gen;
 	z->gen_count = 1;
-	z->apex = z->apex_buf;
-	memcpy(z->apex_buf, old->apex, knot_dname_size(old->apex));
-	z->apex_hash = old->apex_hash;
-	z->apex_labels = old->apex_labels;
-	z->serial = old->serial;
-	z->id = old->id;
-	z->rr_count = old->rr_count;
 	z->changes_from = old->changes_from;
 	zdb_index_init(z, old->node_count);
 	size_t pos = 0;

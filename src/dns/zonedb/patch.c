@@ -39,10 +39,9 @@ typedef struct patch {
 zdb_builder_t *zdb_patch_new(const zdb_zone_t *base, uint32_t serial)
 {
 	zdb_builder_t *b = xcalloc(1, sizeof(*b));
-	zdb_zone_t *z = b->z = xcalloc(1, sizeof(*z));
+	zdb_zone_t *z = b->z = zdb_zone_new_from(base);
 	b->base = base;
 	arena_init(&b->scratch, 0);
-	z->gen = zdb_gen_new();
 	z->gen_count = base->gen_count + 1;
 	z->gens = xmalloc(z->gen_count * sizeof(*z->gens));
 	for (size_t i = 0; i < base->gen_count; i++) {
@@ -51,18 +50,12 @@ zdb_builder_t *zdb_patch_new(const zdb_zone_t *base, uint32_t serial)
 	}
 	z->gens[base->gen_count] = z->gen;
 	z->patch_bytes = base->patch_bytes;
-	z->apex = z->apex_buf;
-	memcpy(z->apex_buf, base->apex, knot_dname_size(base->apex));
 	z->apex_node = base->apex_node;
 	z->soa = base->soa;
 	z->serial = serial;
-	z->id = base->id;
 	z->node_count = base->node_count;
 	z->slots_used = base->slots_used;
 	z->index_mask = base->index_mask;
-	z->apex_hash = base->apex_hash;
-	z->apex_labels = base->apex_labels;
-	z->rr_count = base->rr_count;
 	size_t chunks = (base->index_mask >> ZDB_CHUNK_BITS) + 1;
 	z->chunks = chunks == 1 ? &z->chunk1 : arena_alloc(&z->gen->mem, chunks * sizeof(*z->chunks));
 	memcpy(z->chunks, base->chunks, chunks * sizeof(*z->chunks));

@@ -164,6 +164,20 @@ zdb_gen_t *zdb_gen_new(void)
 	return g;
 }
 
+zdb_zone_t *zdb_zone_new_from(const zdb_zone_t *base)
+{
+	zdb_zone_t *z = xcalloc(1, sizeof(*z));
+	z->gen = zdb_gen_new();
+	z->apex = z->apex_buf;
+	memcpy(z->apex_buf, base->apex, knot_dname_size(base->apex));
+	z->apex_hash = base->apex_hash;
+	z->apex_labels = base->apex_labels;
+	z->serial = base->serial;
+	z->id = base->id;
+	z->rr_count = base->rr_count;
+	return z;
+}
+
 void zdb_gen_unref(zdb_gen_t *g)
 {
 	if (g != NULL && atomic_fetch_sub(&g->refs, 1) == 1) {

@@ -125,6 +125,9 @@ void zdb_index_init(zdb_zone_t *z, size_t nodes);
 /* Put a node into an index that has room (builds; patches use their own copy-on-write). */
 void zdb_index_put(zdb_zone_t *z, const zdb_node_t *n, uint64_t h);
 
+/* A new version of base's zone (not yet indexed): its own generation, base's apex, id,
+ * serial and RR count (patch.c, compact.c). */
+zdb_zone_t *zdb_zone_new_from(const zdb_zone_t *base);
 /* A new generation (refs 1) and dropping a reference. */
 zdb_gen_t *zdb_gen_new(void);
 void zdb_gen_unref(zdb_gen_t *g);
