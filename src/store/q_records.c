@@ -130,8 +130,8 @@ static void record_list_query(const zone_t *zone, const store_filter_t *f,
 		"r.zone_id = ?1 AND r.type = upper(?4)",
 		"r.zone_id = ?1 AND r.name = ?2 AND r.type = upper(?4)",
 		"r.zone_id = ?1 AND instr(lower(r.name), lower(?3)) > 0 AND r.type = upper(?4)",
-		"r.zone_id = ?1 AND r.name = ?2 AND instr(lower(r.name), lower(?3)) > 0 "
-		"AND r.type = upper(?4)",
+		("r.zone_id = ?1 AND r.name = ?2 AND instr(lower(r.name), lower(?3)) > 0 "
+		 "AND r.type = upper(?4)"), /* parenthesized: one element (clang) */
 	};
 	unsigned which = (f->has_name ? 1u : 0) | (f->name_like != NULL ? 2u : 0) |
 			 (f->type != NULL ? 4u : 0);
