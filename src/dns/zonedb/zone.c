@@ -368,7 +368,7 @@ static slot_t *table_slot(const table_t *t, const knot_dname_t *apex, uint64_t h
 		if (z == NULL) {
 			return NULL;
 		}
-		if (s->hash == h && zdb_name_equal(z->apex, apex)) {
+		if (s->hash == h && zdb_name_equal(z->apex_buf, apex)) {
 			return s;
 		}
 	}

@@ -52,20 +52,20 @@ typedef struct zdb_gen {
 } zdb_gen_t;
 
 struct zdb_zone {
-	/* what every lookup reads, first: one cache line */
+	/* what every query reads, first: one cache line */
 	zdb_slot_t **chunks;      /* the index: chunk i holds slots i << ZDB_CHUNK_BITS .. */
 	zdb_slot_t *chunk1;       /* chunks points here when the index is one chunk */
 	size_t index_mask;        /* slots - 1 (a power of two) */
-	size_t apex_labels;
 	const zdb_node_t *apex_node;
-	knot_dname_t *apex;       /* apex_buf */
-	uint64_t apex_hash;
 	const knot_rrset_t *soa;
+	int64_t id;               /* the store's zone id (the query counters' key) */
+	uint64_t apex_hash;
+	uint32_t apex_labels;
+	uint32_t serial;
 	/* the zone table compares apexes: the name right after the hot fields */
 	knot_dname_t apex_buf[KNOT_DNAME_MAXLEN];
+	knot_dname_t *apex;       /* apex_buf */
 	/* the rest */
-	uint32_t serial;
-	int64_t id;               /* the store's zone id */
 	size_t node_count;        /* live nodes */
 	size_t slots_used;        /* nodes and tombstones */
 	size_t rr_count;
