@@ -464,9 +464,12 @@ DNSPERF_RE = {
 
 
 def dnsperf_argv(args, port, queries, seconds):
+    """dnsperf pinned to the client core, with EDNS0; with the DO bit too when args.dnssec
+    is set (signed.py)."""
     pin = ["taskset", "-c", str(args.client_cpu)] if args.client_cpu is not None else []
+    do = ["-D"] if getattr(args, "dnssec", False) else []
     return pin + ["dnsperf", "-s", HOST, "-p", str(port), "-d", queries, "-l", str(seconds),
-                  "-c", str(args.clients), "-q", str(args.outstanding), "-T", "1", "-e"]
+                  "-c", str(args.clients), "-q", str(args.outstanding), "-T", "1", "-e"] + do
 
 
 def parse_dnsperf(text):

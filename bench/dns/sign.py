@@ -84,6 +84,19 @@ def wait_for(pred, timeout):
     raise SystemExit("sign.py: timed out after %d s" % timeout)
 
 
+# knotd's signing policy (issue 7's: ECDSA P-256 CSK, NSEC3 0 iterations, no salt); also
+# signed.py's
+POLICY = """policy:
+  - id: bench
+    algorithm: ecdsap256sha256
+    single-type-signing: on
+    nsec3: on
+    nsec3-iterations: 0
+    nsec3-salt-length: 0
+    nsec3-opt-out: off
+    signing-threads: {threads}
+"""
+
 KNOT_CONF = """server:
     rundir: {dir}
     listen: 127.0.0.1@{port}
@@ -95,16 +108,7 @@ database:
 log:
   - target: {dir}/knot.log
     any: info
-policy:
-  - id: bench
-    algorithm: ecdsap256sha256
-    single-type-signing: on
-    nsec3: on
-    nsec3-iterations: 0
-    nsec3-salt-length: 0
-    nsec3-opt-out: off
-    signing-threads: {threads}
-template:
+{policy}template:
   - id: default
     storage: {dir}
     zonefile-sync: -1
@@ -126,7 +130,8 @@ class Knot:
         self.conf = os.path.join(self.dir, "knot.conf")
         with open(self.conf, "w") as f:
             f.write(KNOT_CONF.format(dir=self.dir, port=self.port, zone=ZONE, file=zonefile,
-                                     signing="on" if signing else "off", threads=threads))
+                                     signing="on" if signing else "off",
+                                     policy=POLICY.format(threads=threads)))
         self.proc = None
 
     def start(self):

@@ -42,8 +42,8 @@ def ask(port, name, rdtype="A", rd=False, timeout=2.0):
     return r
 
 
-def add_record(srv, name, rtype, content, ttl=300):
-    r = srv.post("/v2/%d/zones/%s/records" % (srv.account_id, ZONE), token=srv.token,
+def add_record(srv, name, rtype, content, ttl=300, zone=ZONE):
+    r = srv.post("/v2/%d/zones/%s/records" % (srv.account_id, zone), token=srv.token,
                  json={"name": name, "type": rtype, "content": content, "ttl": ttl})
     assert r.status_code == 201, r.text
 
@@ -58,6 +58,28 @@ def wait_for(fn, seconds):
             pass
         time.sleep(0.05)
     return False
+
+
+# The zone: a wildcard, an empty non-terminal, a CNAME, delegations with and without DS,
+# ALIAS, URL and POOL records, and names under the corrupt-signature hook ("bad").
+RECORDS = [
+    ("www", "A", "192.0.2.80"), ("www", "AAAA", "2001:db8::80"),
+    ("v4", "A", "192.0.2.4"),
+    ("*.wild", "A", "192.0.2.99"),
+    ("deep.ent", "A", "192.0.2.2"),
+    ("cname", "CNAME", "www.secure.test"),
+    ("withds", "NS", "ns.example.net"),
+    ("withds", "DS", "12345 13 2 "
+     "0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF"),
+    ("insecure", "NS", "ns.example.net"),
+    ("alias", "ALIAS", "www.secure.test"),
+    ("alias4", "ALIAS", "v4.secure.test"),
+    ("url", "URL", "https://example.net/"),
+    ("pool", "POOL", "m1.secure.test"), ("pool", "POOL", "m2.secure.test"),
+    ("m1", "A", "192.0.2.31"), ("m2", "A", "192.0.2.32"),
+    ("www.bad", "A", "192.0.2.66"),
+    ("alias.bad", "ALIAS", "www.secure.test")
+]
 
 
 class Unbound:
@@ -119,39 +141,29 @@ class Unbound:
             self.proc = None
 
 
-@pytest.fixture
-def signed(server_factory, tmp_path):
-    assert os.access(UNBOUND, os.X_OK), "unbound missing: run scripts/setup (Debian unbound)"
-    srv = server_factory(serve_args={"--redirect-addresses": "127.0.0.1,::1"},
-                         env={"NAMEPLATE_TEST_BAD_RRSIG": "bad"})
+def make_signed_zone(srv):
+    """Create ZONE with RECORDS on srv, enable DNSSEC and wait until the DNSKEY answers.
+    Returns the DS extension's data (GET .../dnssec/ds): the keys to anchor."""
     r = srv.post("/v2/%d/domains" % srv.account_id, token=srv.token, json={"name": ZONE})
     assert r.status_code == 201, r.text
-    for name, rtype, content in [
-            ("www", "A", "192.0.2.80"), ("www", "AAAA", "2001:db8::80"),
-            ("v4", "A", "192.0.2.4"),
-            ("*.wild", "A", "192.0.2.99"),
-            ("deep.ent", "A", "192.0.2.2"),
-            ("cname", "CNAME", "www.secure.test"),
-            ("withds", "NS", "ns.example.net"),
-            ("withds", "DS", "12345 13 2 "
-             "0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF"),
-            ("insecure", "NS", "ns.example.net"),
-            ("alias", "ALIAS", "www.secure.test"),
-            ("alias4", "ALIAS", "v4.secure.test"),
-            ("url", "URL", "https://example.net/"),
-            ("pool", "POOL", "m1.secure.test"), ("pool", "POOL", "m2.secure.test"),
-            ("m1", "A", "192.0.2.31"), ("m2", "A", "192.0.2.32"),
-            ("www.bad", "A", "192.0.2.66"),
-            ("alias.bad", "ALIAS", "www.secure.test")]:
+    for name, rtype, content in RECORDS:
         add_record(srv, name, rtype, content)
     r = srv.post("/v2/%d/domains/%s/dnssec" % (srv.account_id, ZONE), token=srv.token)
     assert r.status_code == 201, r.text
     r = srv.get("/v2/%d/domains/%s/dnssec/ds" % (srv.account_id, ZONE), token=srv.token)
     assert r.status_code == 200, r.text
-    anchors = [d["ds"] for d in r.json()["data"]]
     assert wait_for(lambda: any(x.rdtype == dns.rdatatype.DNSKEY
                                 for x in ask(srv.dns_port, ZONE, "DNSKEY").answer), 10), \
         srv.log_text()[-2000:]
+    return r.json()["data"]
+
+
+@pytest.fixture
+def signed(server_factory, tmp_path):
+    assert os.access(UNBOUND, os.X_OK), "unbound missing: run scripts/setup (Debian unbound)"
+    srv = server_factory(serve_args={"--redirect-addresses": "127.0.0.1,::1"},
+                         env={"NAMEPLATE_TEST_BAD_RRSIG": "bad"})
+    anchors = [d["ds"] for d in make_signed_zone(srv)]
     ub = Unbound(tmp_path, srv.dns_port, anchors)
     ub.start()
     yield srv, ub

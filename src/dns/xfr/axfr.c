@@ -10,12 +10,15 @@
  * is too big. The first message is built inside the query (dns/query finishes it: OPT,
  * flags, TSIG); xfr_out_next() builds the rest, driven by the TCP worker as the client
  * reads. Nodes with ALIAS, URL or POOL records carry the RRsets those answer with (the
- * synth hook), never the pseudo-records.
+ * synth hook), never the pseudo-records; in a signed zone with RRSIGs made at transfer
+ * time by the version's signer, as the answer engine signs them at query time.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "core/err.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
@@ -63,6 +66,36 @@ static bool view_nsec3(xfr_out_t *o)
 	return true;
 }
 
+/* In a signed zone, RRSIGs for the view's synthesized RRsets (ALIAS/URL addresses, a POOL
+ * CNAME: RFC 4035 2.2, every authoritative RRset is signed), from the version's signer;
+ * their rdata live in the node's synth arena. An RRset that cannot be signed goes
+ * unsigned, as an answer would (dnssec_put_online). */
+static void sign_synth(xfr_out_t *o)
+{
+	const zdb_signer_t *signer = zdb_zone_signer(o->zone);
+	view_t *v = o->view;
+	size_t count = v->count;
+	for (size_t i = 0; signer != NULL && i < count; i++) {
+		const knot_rrset_t *set = v->sets[i];
+		if (set < v->synth || set >= v->synth + SYNTH_MAX) {
+			continue;
+		}
+		if (o->sign == NULL) {
+			zdb_signer_policy(signer, (uint32_t)time(NULL), &o->sign_policy);
+			o->sign = zsign_ctx_new(&o->sign_policy);
+			if (o->sign == NULL) {
+				return;
+			}
+		}
+		knot_rrset_t *sig = &v->synth_sigs[set - v->synth];
+		knot_rrset_init(sig, set->owner, KNOT_RRTYPE_RRSIG, KNOT_CLASS_IN, set->ttl);
+		if (zsign_rrset(o->sign, set, &sig->rrs, &o->synth.mm) == ERR_OK &&
+		    sig->rrs.count > 0 && v->count < VIEW_MAX + 2 * SYNTH_MAX) {
+			v->sets[v->count++] = sig;
+		}
+	}
+}
+
 /* The next node's RRsets into the view, with their RRSIGs in a signed zone; then the
  * NSEC3 chain. false at the end. */
 static bool view_next(xfr_out_t *o)
@@ -73,8 +106,11 @@ static bool view_next(xfr_out_t *o)
 		return view_nsec3(o);
 	}
 	view_fill(o->view, n, &o->synth);
+	if (n->pseudo != NULL) {
+		sign_synth(o);
+	}
 	for (uint16_t i = 0; n->rrsigs != NULL && i < n->rrset_count; i++) {
-		if (n->rrsigs[i].rrs.count > 0 && o->view->count < VIEW_MAX + SYNTH_MAX) {
+		if (n->rrsigs[i].rrs.count > 0 && o->view->count < VIEW_MAX + 2 * SYNTH_MAX) {
 			o->view->sets[o->view->count++] = &n->rrsigs[i];
 		}
 	}
@@ -288,6 +324,7 @@ void xfr_out_free(xfr_out_t *o)
 	free(o->qwire);
 	arena_clear(&o->mem);
 	arena_clear(&o->synth.mem);
+	zsign_ctx_free(o->sign);
 	free(o->view);
 	free(o);
 }

@@ -85,9 +85,10 @@ void tsig_key_view(const xfr_tsig_t *t, knot_tsig_key_t *key);
 #define SYNTH_MAX 4      /* RRsets a node's pseudo-records stand for */
 #define VIEW_MAX 512     /* RRsets of one node */
 typedef struct view {
-	const knot_rrset_t *sets[VIEW_MAX + SYNTH_MAX];
+	const knot_rrset_t *sets[VIEW_MAX + 2 * SYNTH_MAX];
 	size_t count;
 	knot_rrset_t synth[SYNTH_MAX];
+	knot_rrset_t synth_sigs[SYNTH_MAX]; /* AXFR of a signed zone: their RRSIGs (axfr.c) */
 } view_t;
 
 /* What view_fill() needs to synthesize: the hook and memory for its rdata. */
@@ -193,6 +194,8 @@ struct xfr_out {
 	bool has_view;
 	view_t *view;
 	synth_ctx_t synth;
+	zsign_policy_t sign_policy; /* signed zone: signs synthesized RRsets (made when needed) */
+	zsign_ctx_t *sign;
 	/* IXFR: the diff and the position in it */
 	size_t diff;
 	size_t pos;
