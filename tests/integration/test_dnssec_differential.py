@@ -234,11 +234,7 @@ TOLERATED = [
 _TOLERANCE_OF = tolerance_index(TOLERATED)
 
 # Known bugs, not tolerated: strict xfail, so the fix makes these fail until removed.
-KNOWN_BUGS = {
-    "apex:%s/NSEC3PARAM/%s" % (z, t): "the signed apex keeps NSEC3PARAM after CDS/CDNSKEY "
-    "(add_apex_rrsets in src/dns/zonedb/sign_zone.c lists its types out of type order), so "
-    "the type lookup misses it: NODATA, while the apex NSEC3 bitmap lists NSEC3PARAM"
-    for z in ZONES for t in ("udp", "tcp")}
+KNOWN_BUGS = {}
 
 
 # ================================================================== the two servers

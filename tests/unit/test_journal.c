@@ -148,7 +148,7 @@ static void test_diff_zones(void **state)
 	/* backwards or equal serials make no diff */
 	assert_null(diff_zones(v2, v1, NULL, NULL, NULL, &rrs));
 	assert_null(diff_zones(v1, v1, NULL, NULL, NULL, &rrs));
-	assert_int_equal(zone_rr_count(v1, NULL, NULL, NULL), 8);
+	assert_int_equal(zdb_zone_rr_count(v1), 8);
 	zdb_zone_free(v1);
 	zdb_zone_free(v2);
 }

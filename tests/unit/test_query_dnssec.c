@@ -267,6 +267,14 @@ static void test_positive(void **state)
 	assert_int_equal(count_type(F.resp, KNOT_ANSWER, KNOT_RRTYPE_RRSIG), 1);
 	ask(&(q_t){ "signed.test", KNOT_RRTYPE_DNSKEY, .do_bit = true, .ad = true });
 	expect(KNOT_RCODE_NOERROR, 2, 0, 0);
+	/* every apex RRset the signer adds is found (they sit among the apex's in type order) */
+	static const uint16_t apex_types[] = { KNOT_RRTYPE_NSEC3PARAM, KNOT_RRTYPE_CDS,
+					       KNOT_RRTYPE_CDNSKEY, KNOT_RRTYPE_SOA };
+	for (size_t i = 0; i < sizeof(apex_types) / sizeof(apex_types[0]); i++) {
+		ask(&(q_t){ "signed.test", apex_types[i], .do_bit = true });
+		expect(KNOT_RCODE_NOERROR, 2, 0, 0);
+		assert_int_equal(count_type(F.resp, KNOT_ANSWER, apex_types[i]), 1);
+	}
 	/* additional A/AAAA of the MX target with their RRSIGs */
 	ask(&(q_t){ "signed.test", KNOT_RRTYPE_MX, .do_bit = true });
 	expect(KNOT_RCODE_NOERROR, 2, 0, 0);

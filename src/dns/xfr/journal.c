@@ -305,22 +305,6 @@ xfr_diff_t *diff_zones(const zdb_zone_t *old, const zdb_zone_t *new, const zdb_t
 	return diff_make(&rem, &add, from, to);
 }
 
-size_t zone_rr_count(const zdb_zone_t *z, const zdb_t *db, xfr_synth_fn synth, void *ctx)
-{
-	synth_ctx_t sc;
-	synth_init(&sc, db, synth, ctx);
-	view_t *v = xmalloc(sizeof(*v));
-	size_t rrs = 1, pos = 0;
-	for (const zdb_node_t *n; (n = zdb_zone_next(z, &pos)) != NULL;) {
-		view_fill(v, n, &sc);
-		rrs += view_rrs(v);
-		arena_reset(&sc.mem);
-	}
-	free(v);
-	arena_clear(&sc.mem);
-	return rrs;
-}
-
 static int hex_nibble(char c)
 {
 	if (c >= '0' && c <= '9') {

@@ -234,7 +234,7 @@ static xfr_journal_t *journal_seed(xfr_t *x, const zdb_zone_t *z)
 	xfr_journal_t *j = NULL;
 	int ret = store_change_history(x->st, &a, zdb_zone_id(z), x->history, &rows, &n);
 	if (ret == ERR_OK && n > 0) {
-		journal_limits_t lim = limits(x, zone_rr_count(z, x->db, x->synth, x->synth_ctx));
+		journal_limits_t lim = limits(x, zdb_zone_rr_count(z));
 		j = journal_from_rows(rows, n, zdb_zone_serial(z), x->region, &lim);
 	} else if (ret != ERR_OK) {
 		log_warn("zone %s, IXFR history not read (%s)", rows != NULL ? rows->zone_name : "?",

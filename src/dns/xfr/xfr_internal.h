@@ -157,8 +157,6 @@ typedef struct journal_limits {
  * the RR count of new (for the limits). */
 xfr_diff_t *diff_zones(const zdb_zone_t *old, const zdb_zone_t *new, const zdb_t *db,
 		       xfr_synth_fn synth, void *synth_ctx, size_t *zone_rrs);
-/* The RR count of a zone version as it transfers (synthesized RRs included). */
-size_t zone_rr_count(const zdb_zone_t *z, const zdb_t *db, xfr_synth_fn synth, void *ctx);
 /* One change-log row as a diff: ERR_OK and *out; ERR_INVALID when the row cannot be one
  * (another kind than "records", a pseudo-record whose answer the row does not carry,
  * malformed JSON or rdata, no SOA first). RRs of records not served in `region` are left

@@ -100,14 +100,15 @@ static zdb_pending_t *push(zdb_builder_t *b, const char *owner, knot_dname_t *bu
 	}
 	zdb_pending_t *p = &b->rrs[b->count++];
 	*p = (zdb_pending_t){ 0 };
+	size_t n = knot_dname_size(buf);
 	if (b->last_owner != NULL && knot_dname_is_equal(b->last_owner, buf)) {
 		p->owner = b->last_owner;
 	} else {
-		size_t n = knot_dname_size(buf);
 		knot_dname_t *o = arena_alloc(&b->scratch, n); /* nodes keep their own copy */
 		memcpy(o, buf, n);
 		p->owner = b->last_owner = o;
 	}
+	p->owner_size = (uint16_t)n;
 	return p;
 }
 
@@ -151,6 +152,7 @@ int zdb_builder_add(zdb_builder_t *b, const char *owner, uint16_t type, uint32_t
 		return ERR_PARSE;
 	}
 	p->rdata = one.rrs.rdata;
+	b->rdata_bytes += knot_rdata_size(p->rdata->len);
 	return ERR_OK;
 }
 
@@ -212,10 +214,16 @@ int zdb_name_order(const knot_dname_t *a, const knot_dname_t *b)
 static int cmp_pending(const void *x, const void *y)
 {
 	const zdb_pending_t *a = x, *b = y;
-	/* RRs of one owner added in a row share its bytes: compare names only when not */
-	int c = a->owner == b->owner ? 0 : cmp_names(a->owner, b->owner);
-	if (c != 0) {
-		return c;
+	/* RRs of one owner added in a row share its bytes: compare names only when not; the
+	 * sizes are kept (measuring them in every comparison dominated big zones' sorts) */
+	if (a->owner != b->owner) {
+		if (a->owner_size != b->owner_size) {
+			return a->owner_size < b->owner_size ? -1 : 1; /* the order of cmp_names() */
+		}
+		int c = memcmp(a->owner, b->owner, a->owner_size);
+		if (c != 0) {
+			return c;
+		}
 	}
 	if (a->type != b->type) {
 		return a->type < b->type ? -1 : 1;
@@ -409,6 +417,19 @@ size_t zdb_fill_node(zdb_zone_t *z, zdb_node_t *node, const zdb_pending_t *rrs, 
 	return rrs_count;
 }
 
+/* Every ALIAS target among nodes, into z->aliases. */
+static void list_aliases(zdb_zone_t *z, zdb_node_t *const *nodes, size_t count)
+{
+	size_t n = z->alias_count > 0 ? z->alias_count : 1, k = 0;
+	z->aliases = arena_alloc(&z->gen->mem, n * sizeof(*z->aliases));
+	for (size_t i = 0; i < count; i++) {
+		if (nodes[i]->flags & ZDB_NODE_ALIAS) {
+			z->aliases[k++] = nodes[i]->pseudo->alias;
+		}
+	}
+	assert(k == z->alias_count);
+}
+
 void zdb_list_aliases(zdb_zone_t *z)
 {
 	size_t count = z->alias_count > 0 ? z->alias_count : 1;
@@ -487,6 +508,24 @@ zdb_node_t *zdb_node_alloc(zdb_zone_t *z, const knot_dname_t *owner)
 	return n;
 }
 
+/* Every node into the index. A big zone's index is far larger than the caches: the slot
+ * of the node a few places ahead is prefetched, so the writes do not wait in turn. */
+static void index_all(zdb_zone_t *z, zdb_node_t *const *nodes, size_t count)
+{
+	enum { AHEAD = 16 };
+	uint64_t *hashes = xmalloc((count > 0 ? count : 1) * sizeof(*hashes));
+	for (size_t k = 0; k < count; k++) {
+		hashes[k] = zdb_name_hash(nodes[k]->owner);
+	}
+	for (size_t k = 0; k < count; k++) {
+		if (k + AHEAD < count) {
+			__builtin_prefetch(zdb_slot_at(z, hashes[k + AHEAD] & z->index_mask), 1);
+		}
+		zdb_index_put(z, nodes[k], hashes[k]);
+	}
+	free(hashes);
+}
+
 /* About what a build of count names allocates (a little more, never much less), so the
  * zone takes one chunk of memory with no tails left unused (arena_reserve()). */
 static size_t build_size(const zdb_builder_t *b, const knot_dname_t *const *names, size_t count)
@@ -495,19 +534,25 @@ static size_t build_size(const zdb_builder_t *b, const knot_dname_t *const *name
 	while (slots < count * 2) {
 		slots *= 2;
 	}
-	size_t bytes = slots * sizeof(zdb_slot_t) + (slots / ZDB_CHUNK_SLOTS + 1) * 16 + 64;
+	size_t bytes = slots * sizeof(zdb_slot_t) + (slots / ZDB_CHUNK_SLOTS + 1) * 16 + 64 +
+		       b->rdata_bytes;
+	if (b->count > 10000) {
+		/* A big zone: a bound without a pass over every RR and name (a large chunk is
+		 * mapped on its own, and pages past the last one written stay unmapped). */
+		return bytes + count * (sizeof(zdb_node_t) + 16 + KNOT_DNAME_MAXLEN / 4) +
+		       b->count * (sizeof(knot_rrset_t) + sizeof(void *) + 32);
+	}
 	for (size_t i = 0; i < count; i++) {
 		bytes += sizeof(zdb_node_t) + knot_dname_size(names[i]) + 16;
 	}
 	for (size_t i = 0; i < b->count; i++) {
-		const zdb_pending_t *p = &b->rrs[i];
-		bool is_first = i == 0 || p->type != b->rrs[i - 1].type ||
-				zdb_name_order(p->owner, b->rrs[i - 1].owner) != 0;
-		if (is_first) { /* a new RRset (or pseudo-record): its header and rounding */
+		const zdb_pending_t *p = &b->rrs[i], *q = i > 0 ? &b->rrs[i - 1] : NULL;
+		if (q == NULL || p->type != q->type || p->owner != q->owner) {
+			/* a new RRset (or pseudo-record), or the same one's owner bytes again */
 			bytes += sizeof(knot_rrset_t) + 16 +
 				 (is_pseudo(p->type) ? sizeof(zdb_pseudo_t) + 16 : 0);
 		}
-		bytes += p->rdata != NULL ? knot_rdata_size(p->rdata->len) + sizeof(void *) : 0;
+		bytes += p->rdata != NULL && is_pseudo(p->type) ? knot_rdata_size(p->rdata->len) + 8 : 0;
 	}
 	return bytes;
 }
@@ -530,7 +575,6 @@ zdb_zone_t *zdb_builder_finish(zdb_builder_t *b, const char **err)
 			z->apex_node = n;
 			n->flags |= ZDB_NODE_APEX;
 		}
-		zdb_index_put(z, n, zdb_name_hash(n->owner));
 		if (i < b->count && knot_dname_is_equal(b->rrs[i].owner, names[k])) {
 			const knot_dname_t *owner = b->rrs[i].owner;
 			size_t j = i + 1;
@@ -544,13 +588,15 @@ zdb_zone_t *zdb_builder_finish(zdb_builder_t *b, const char **err)
 	}
 	z->node_count = count;
 	free(names);
+	index_all(z, nodes, count);
 	*err = finish_nodes(z, nodes, count);
-	free(nodes);
 	if (*err != NULL) {
+		free(nodes);
 		zdb_builder_free(b);
 		return NULL;
 	}
-	zdb_list_aliases(z);
+	list_aliases(z, nodes, count);
+	free(nodes);
 	b->z = NULL; /* the zone outlives its builder */
 	zdb_builder_free(b);
 	return z;

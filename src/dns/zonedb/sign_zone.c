@@ -51,9 +51,11 @@ static int rdataset_add(knot_rdataset_t *set, const uint8_t *data, size_t size, 
 static int add_apex_rrsets(zdb_zone_t *z, const zdb_key_t *keys, size_t count, const char **err)
 {
 	knot_mm_t mm = { .ctx = &z->gen->mem, .alloc = gen_alloc, .free = NULL };
+	/* in type order (48, 51, 59, 60): they are merged into the apex's sorted RRsets */
+	enum { DNSKEY, NSEC3PARAM, CDS, CDNSKEY };
 	knot_rdataset_t sets[4] = { 0 };
-	static const uint16_t types[4] = { KNOT_RRTYPE_DNSKEY, KNOT_RRTYPE_CDS, KNOT_RRTYPE_CDNSKEY,
-					   KNOT_RRTYPE_NSEC3PARAM };
+	static const uint16_t types[4] = { KNOT_RRTYPE_DNSKEY, KNOT_RRTYPE_NSEC3PARAM,
+					   KNOT_RRTYPE_CDS, KNOT_RRTYPE_CDNSKEY };
 	char apex[KNOT_DNAME_TXT_MAXLEN + 1];
 	if (knot_dname_to_str(apex, z->apex, sizeof(apex)) == NULL) {
 		*err = "the apex name";
@@ -65,32 +67,35 @@ static int add_apex_rrsets(zdb_zone_t *z, const zdb_key_t *keys, size_t count, c
 		if (!k->is_published) {
 			continue;
 		}
-		ret = rdataset_add(&sets[0], k->dnskey, k->dnskey_size, &mm);
+		ret = rdataset_add(&sets[DNSKEY], k->dnskey, k->dnskey_size, &mm);
 		if (ret == ERR_OK && k->is_active && (k->sign.roles & ZSIGN_KEY_KSK)) {
 			/* RFC 7344: CDS/CDNSKEY name the keys the parent's DS should point at */
 			uint8_t ds[DNSKEY_DS_MAX];
 			size_t ds_size = 0;
-			ret = rdataset_add(&sets[2], k->dnskey, k->dnskey_size, &mm);
+			ret = rdataset_add(&sets[CDNSKEY], k->dnskey, k->dnskey_size, &mm);
 			if (ret == ERR_OK) {
 				ret = dnskey_cds(apex, k->dnskey, k->dnskey_size, DNSKEY_DIGEST_SHA256,
 						 ds, &ds_size);
 			}
 			if (ret == ERR_OK) {
-				ret = rdataset_add(&sets[1], ds, ds_size, &mm);
+				ret = rdataset_add(&sets[CDS], ds, ds_size, &mm);
 			}
 		}
 	}
 	uint16_t param_size = 0;
 	const uint8_t *param = nsec3_param_rdata(&param_size);
 	if (ret == ERR_OK) {
-		ret = rdataset_add(&sets[3], param, param_size, &mm);
+		ret = rdataset_add(&sets[NSEC3PARAM], param, param_size, &mm);
 	}
-	if (ret != ERR_OK || sets[0].count == 0) {
+	if (ret != ERR_OK || sets[DNSKEY].count == 0) {
 		*err = "the zone's DNSSEC keys could not be published";
 		return ret != ERR_OK ? ret : ERR_INVALID;
 	}
 	zdb_node_t *apex_node = (zdb_node_t *)z->apex_node;
 	uint32_t ttl = z->soa->ttl; /* as Knot's dnskey-ttl default */
+	/* NSEC3PARAM: the NSEC3 RRs' TTL (the negative TTL, RFC 9077), as knotd gives it */
+	uint32_t minimum = knot_soa_minimum(z->soa->rrs.rdata);
+	uint32_t param_ttl = ttl < minimum ? ttl : minimum;
 	size_t n = 0, cap = apex_node->rrset_count + 4u;
 	knot_rrset_t *out = arena_alloc_zero(&z->gen->mem, cap * sizeof(*out));
 	size_t k = 0;
@@ -99,7 +104,8 @@ static int add_apex_rrsets(zdb_zone_t *z, const zdb_key_t *keys, size_t count, c
 		while (k < 4 && types[k] < type) {
 			if (sets[k].count > 0) {
 				knot_rrset_init(&out[n], (knot_dname_t *)apex_node->owner, types[k],
-						KNOT_CLASS_IN, types[k] == KNOT_RRTYPE_NSEC3PARAM ? 0 : ttl);
+						KNOT_CLASS_IN,
+						types[k] == KNOT_RRTYPE_NSEC3PARAM ? param_ttl : ttl);
 				out[n++].rrs = sets[k];
 			}
 			k++;

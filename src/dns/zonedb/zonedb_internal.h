@@ -136,6 +136,7 @@ void zdb_gen_unref(zdb_gen_t *g);
 typedef struct zdb_pending {
 	const knot_dname_t *owner; /* lowercase, in the scratch arena */
 	uint16_t type;             /* 0: a name a patch touches (no RR) */
+	uint16_t owner_size;       /* knot_dname_size(owner) */
 	uint32_t ttl;
 	knot_rdata_t *rdata;       /* in the scratch arena */
 } zdb_pending_t;
@@ -147,6 +148,7 @@ struct zdb_builder {
 	zdb_pending_t *rrs;
 	size_t count, cap;
 	const knot_dname_t *last_owner; /* consecutive RRs of one owner share its bytes */
+	size_t rdata_bytes;        /* of every pending RR, for the build's memory estimate */
 };
 
 /* A new pending entry for owner (text): the name checked, lowered and kept in the zone's
