@@ -13,7 +13,6 @@ Every response goes through check() and is compared with the fixtures.
 """
 
 import os
-import signal
 import socket
 import subprocess
 import time
@@ -25,7 +24,7 @@ import dns.rcode
 import pytest
 
 from npt import check, compare_fixture, load_fixture, paths
-from npt.server import Server, binary_exists, free_port, tail
+from npt.server import Server, binary_exists, free_port, stop_process, tail
 
 pytestmark = pytest.mark.server
 
@@ -385,16 +384,7 @@ class Knotd:
         raise AssertionError("knotd could not bind a port\n%s" % tail(self.log_path))
 
     def stop(self):
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        self.proc = None
+        self.proc = stop_process(self.proc)
 
 
 ZONE_TEXT = """$ORIGIN {z}.

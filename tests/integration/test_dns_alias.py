@@ -13,7 +13,6 @@ addresses (`--redirect-addresses`); POOL answers a CNAME to one member, evenly.
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -24,7 +23,7 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-from npt.server import free_port, tail
+from npt.server import free_port, stop_process, tail
 
 pytestmark = pytest.mark.server
 
@@ -107,16 +106,7 @@ class Proc:
                                          stderr=subprocess.STDOUT)
 
     def stop(self):
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        self.proc = None
+        self.proc = stop_process(self.proc)
 
 
 class Knotd(Proc):

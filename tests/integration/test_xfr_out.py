@@ -22,14 +22,13 @@ configs in temp dirs, and waits with bounded loops only:
 import os
 import re
 import shutil
-import signal
 import sqlite3
 import subprocess
 import time
 
 import pytest
 
-from npt.server import free_port, tail
+from npt.server import free_port, stop_process, tail
 
 pytestmark = pytest.mark.server
 
@@ -197,16 +196,7 @@ class Knotd:
         return tail(self.log_path, 100000)
 
     def stop(self):
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        self.proc = None
+        self.proc = stop_process(self.proc)
 
     def has_serial(self, zone, serial):
         return soa_serial(self.port, zone) == serial

@@ -6,7 +6,6 @@ and viewed as sets, knotd on a loopback port, and the same zone data in both ser
 import os
 import re
 import shutil
-import signal
 import socket
 import struct
 import subprocess
@@ -21,7 +20,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.zone
 
-from .server import tail, free_port
+from .server import free_port, stop_process, tail
 
 HOST = "127.0.0.1"
 TIMEOUT = 2.0
@@ -248,16 +247,7 @@ class Knotd:
         raise AssertionError("knotd could not bind a port\n%s" % tail(self.log_path))
 
     def stop(self):
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        self.proc = None
+        self.proc = stop_process(self.proc)
 
 
 SYSTEM_LINE = re.compile(r"^@\s+(?:\d+\s+)?(?:IN\s+)?(SOA|NS)\s", re.I)

@@ -68,6 +68,19 @@ def free_port(udp_too=False):
     raise ServerError("no free loopback port found")
 
 
+def stop_process(proc):
+    """End a peer server we started (knotd, nsd, unbound): SIGTERM, then SIGKILL after 10 s.
+    Always returns None, for `self.proc = stop_process(self.proc)`."""
+    if proc is not None and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+    return None
+
+
 def tail(path, lines=60):
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
