@@ -6,50 +6,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import http from "node:http";
-import dnsimple from "dnsimple";
-
-const { DNSimple, AuthenticationError } = dnsimple;
-
-const baseUrl = process.env.NAMEPLATE_URL;
-const accessToken = process.env.NAMEPLATE_TOKEN;
-const accountId = Number(process.env.NAMEPLATE_ACCOUNT_ID);
-
-if (!baseUrl || !accessToken || !Number.isInteger(accountId)) {
-  throw new Error("set NAMEPLATE_URL, NAMEPLATE_TOKEN and NAMEPLATE_ACCOUNT_ID");
-}
-
-// The client's own transport is https-only (it calls https.request); a test
-// server speaks plain HTTP on loopback, so plain-http URLs get this fetcher,
-// which honours the same contract: ({url, method, headers, timeout, body}) ->
-// {status, body}. Everything above the transport is the stock client.
-function httpFetcher({ url, method, headers, timeout, body }) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers, timeout });
-    req
-      .on("response", (res) => {
-        const chunks = [];
-        res
-          .on("data", (c) => chunks.push(c))
-          .on("end", () =>
-            resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString("utf-8") }),
-          )
-          .on("error", reject);
-      })
-      .on("timeout", () => {
-        req.destroy();
-        reject(new Error(`timeout after ${timeout} ms: ${method} ${url}`));
-      })
-      .on("error", reject)
-      .end(body);
-  });
-}
-
-function client(token = accessToken) {
-  const opts = { baseUrl, accessToken: token, timeout: 10000, userAgent: "nameplate-tests" };
-  if (baseUrl.startsWith("http:")) opts.fetcher = httpFetcher;
-  return new DNSimple(opts);
-}
+import { AuthenticationError, accessToken, accountId, client } from "./nameplate.mjs";
 
 test("identity.whoami returns the token's account", async () => {
   const res = await client().identity.whoami();

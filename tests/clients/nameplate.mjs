@@ -1,11 +1,10 @@
 // The official dnsimple Node.js client, set up for a Nameplate test server. Env:
 // NAMEPLATE_URL (without /v2), NAMEPLATE_TOKEN (an account token), NAMEPLATE_ACCOUNT_ID.
-// (foundation.test.mjs and records.test.mjs carry the same lines inline.)
 
 import http from "node:http";
 import dnsimple from "dnsimple";
 
-export const { DNSimple, NotFoundError, ClientError } = dnsimple;
+export const { DNSimple, NotFoundError, ClientError, AuthenticationError } = dnsimple;
 
 export const baseUrl = process.env.NAMEPLATE_URL;
 export const accessToken = process.env.NAMEPLATE_TOKEN;

@@ -1,53 +1,11 @@
 // The official dnsimple Node.js client against a running Nameplate server: domains and
-// zone records. Same environment and transport as foundation.test.mjs:
+// zone records. Client and environment from nameplate.mjs:
 // NAMEPLATE_URL (without /v2), NAMEPLATE_TOKEN (an account token), NAMEPLATE_ACCOUNT_ID.
 // Run: node --test tests/clients/   (tests/integration/test_clients.py does this)
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import http from "node:http";
-import dnsimple from "dnsimple";
-
-const { DNSimple, NotFoundError, ClientError } = dnsimple;
-
-const baseUrl = process.env.NAMEPLATE_URL;
-const accessToken = process.env.NAMEPLATE_TOKEN;
-const accountId = Number(process.env.NAMEPLATE_ACCOUNT_ID);
-
-if (!baseUrl || !accessToken || !Number.isInteger(accountId)) {
-  throw new Error("set NAMEPLATE_URL, NAMEPLATE_TOKEN and NAMEPLATE_ACCOUNT_ID");
-}
-
-// The client's own transport is https-only; a test server speaks plain HTTP on loopback,
-// so plain-http URLs get this fetcher, with the same contract:
-// ({url, method, headers, timeout, body}) -> {status, body}.
-function httpFetcher({ url, method, headers, timeout, body }) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers, timeout });
-    req
-      .on("response", (res) => {
-        const chunks = [];
-        res
-          .on("data", (c) => chunks.push(c))
-          .on("end", () =>
-            resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString("utf-8") }),
-          )
-          .on("error", reject);
-      })
-      .on("timeout", () => {
-        req.destroy();
-        reject(new Error(`timeout after ${timeout} ms: ${method} ${url}`));
-      })
-      .on("error", reject)
-      .end(body);
-  });
-}
-
-function client(token = accessToken) {
-  const opts = { baseUrl, accessToken: token, timeout: 10000, userAgent: "nameplate-tests" };
-  if (baseUrl.startsWith("http:")) opts.fetcher = httpFetcher;
-  return new DNSimple(opts);
-}
+import { ClientError, NotFoundError, accountId, client } from "./nameplate.mjs";
 
 // One record of every type in DNSimple's ZoneRecordType list (SOA is the system's).
 const RECORDS = [
