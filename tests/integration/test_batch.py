@@ -13,7 +13,8 @@ import sqlite3
 
 import pytest
 
-from npt import check, compare_fixture, load_fixture, paths
+import npt.api
+from npt import compare_fixture, load_fixture, paths
 from npt.server import Server, binary_exists
 
 pytestmark = pytest.mark.server
@@ -33,20 +34,7 @@ def srv(tmp_path_factory):
     s.stop(check=True)
 
 
-class Api:
-    def __init__(self, server):
-        self.s = server
-
-    def call(self, method, path, **kw):
-        r = self.s.request(method, "/v2/%s%s" % (self.s.account_id, path), token=self.s.token,
-                           **kw)
-        return r, check(r)
-
-    def ok(self, method, path, status=200, **kw):
-        r, body = self.call(method, path, **kw)
-        assert r.status_code == status, (method, path, r.status_code, body)
-        return body
-
+class Api(npt.api.Api):
     def new_zone(self):
         name = "batch%d-%d.test" % (os.getpid() % 1000, next(_seq))
         self.ok("POST", "/domains", 201, json={"name": name})

@@ -23,7 +23,8 @@ import dns.query
 import dns.rcode
 import pytest
 
-from npt import check, compare_fixture, load_fixture, paths
+import npt.api
+from npt import compare_fixture, load_fixture, paths
 from npt.server import Server, binary_exists, free_port, stop_process, tail
 
 pytestmark = pytest.mark.server
@@ -69,21 +70,7 @@ def make_server(tmp_path_factory, tag, ns=None, serve_args=None, start=True):
     return s
 
 
-class Api:
-    def __init__(self, s, token=None):
-        self.s = s
-        self.token = token or s.token
-
-    def call(self, method, path, **kw):
-        r = self.s.request(method, "/v2/%s%s" % (self.s.account_id, path), token=self.token,
-                           **kw)
-        return r, check(r)
-
-    def ok(self, method, path, status=200, **kw):
-        r, body = self.call(method, path, **kw)
-        assert r.status_code == status, (method, path, r.status_code, body)
-        return body
-
+class Api(npt.api.Api):
     def new_domain(self):
         _seq[0] += 1
         name = "dist%d-%d.test" % (os.getpid() % 1000, _seq[0])

@@ -22,6 +22,7 @@ import dns.rdata
 import jsonschema
 import pytest
 
+import npt.api
 from npt import check, compare_fixture, load_fixture
 from npt.contract import check_headers, contract
 
@@ -60,21 +61,7 @@ DS_EXTENSION_SCHEMA = {
 }
 
 
-class Api:
-    def __init__(self, server, token=None, account=None):
-        self.s = server
-        self.token = server.token if token is None else token
-        self.account = server.account_id if account is None else account
-
-    def call(self, method, path, **kw):
-        r = self.s.request(method, "/v2/%s%s" % (self.account, path), token=self.token, **kw)
-        return r, check(r)
-
-    def ok(self, method, path, status=200, **kw):
-        r, body = self.call(method, path, **kw)
-        assert r.status_code == status, (method, path, r.status_code, body)
-        return body
-
+class Api(npt.api.Api):
     def domain(self, name):
         return self.ok("POST", "/domains", 201, json={"name": name})["data"]
 

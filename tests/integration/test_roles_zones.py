@@ -8,7 +8,8 @@ tokens are made with the admin CLI. Every response goes through check().
 
 import pytest
 
-from npt import check, paths
+import npt.api
+from npt import paths
 from npt.server import Server, binary_exists
 
 pytestmark = pytest.mark.server
@@ -16,23 +17,9 @@ pytestmark = pytest.mark.server
 DENIED = {"message": "Permission Denied"}
 
 
-class Api:
-    def __init__(self, server, token, account):
-        self.s = server
-        self.token = token
-        self.account = account
-
-    def call(self, method, path, **kw):
-        r = self.s.request(method, "/v2/%s%s" % (self.account, path), token=self.token, **kw)
-        return r, check(r)
-
+class Api(npt.api.Api):
     def status(self, method, path, **kw):
         return self.call(method, path, **kw)[0].status_code
-
-    def ok(self, method, path, status=200, **kw):
-        r, body = self.call(method, path, **kw)
-        assert r.status_code == status, (method, path, r.status_code, body)
-        return body
 
 
 class World:

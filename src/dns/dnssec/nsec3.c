@@ -384,28 +384,29 @@ static const knot_dname_t *next_closer(const knot_dname_t *qname, const knot_dna
 	return nc;
 }
 
-static int match(const nsec3_hash_t *hashes, size_t count, const knot_dname_t *name,
-		 ptrdiff_t *out)
+/* The index find() gives for name's hash in the chain (nsec3_find_match or _cover). */
+static int find(ptrdiff_t (*fn)(const nsec3_hash_t *, size_t, const nsec3_hash_t *),
+		const nsec3_hash_t *hashes, size_t count, const knot_dname_t *name, ptrdiff_t *out)
 {
 	nsec3_hash_t h;
 	int ret = nsec3_hash(name, &h);
 	if (ret != ERR_OK) {
 		return ret;
 	}
-	*out = nsec3_find_match(hashes, count, &h);
+	*out = fn(hashes, count, &h);
 	return *out < 0 ? ERR_NOTFOUND : ERR_OK;
+}
+
+static int match(const nsec3_hash_t *hashes, size_t count, const knot_dname_t *name,
+		 ptrdiff_t *out)
+{
+	return find(nsec3_find_match, hashes, count, name, out);
 }
 
 static int cover(const nsec3_hash_t *hashes, size_t count, const knot_dname_t *name,
 		 ptrdiff_t *out)
 {
-	nsec3_hash_t h;
-	int ret = nsec3_hash(name, &h);
-	if (ret != ERR_OK) {
-		return ret;
-	}
-	*out = nsec3_find_cover(hashes, count, &h);
-	return *out < 0 ? ERR_NOTFOUND : ERR_OK;
+	return find(nsec3_find_cover, hashes, count, name, out);
 }
 
 /* "*." + encloser in buf (KNOT_DNAME_MAXLEN bytes). NULL when too long. */
