@@ -61,6 +61,8 @@ static inline uint64_t io_tag(size_t addr_index)
 
 /* Thread bodies; arg is an io_worker_t. They return when srv->is_stopping is set. */
 void *udp_worker_run(void *arg);
+/* At stop, after is_stopping is set: wake UDP workers waiting in recvmmsg(). */
+void io_wake_udp(dns_server_t *s);
 void *tcp_worker_run(void *arg);
 
 /* Print "ADDR:PORT" of a socket address into out. */

@@ -8,7 +8,8 @@
  * that cannot share: an address in use fails the start, naming the address. Everything is
  * bound in dns_server_start() on the caller's thread, so every error is reported there;
  * the threads only run. Stopping sets a flag and makes one eventfd readable; it sits in
- * every worker's epoll set, so each worker leaves its wait at once, and we join them.
+ * every worker's epoll set, so each worker leaves its wait at once, and we join them
+ * (UDP workers with one socket wait in recvmmsg instead: shutdown() wakes those).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -455,6 +456,7 @@ static void server_free(dns_server_t *s, bool is_started)
 	if (s->stop_fd >= 0 && eventfd_write(s->stop_fd, 1) != 0) {
 		PANIC("dns, cannot wake the workers");
 	}
+	io_wake_udp(s);
 	uint64_t udp_q = 0, tcp_q = 0, dropped = 0;
 	/* addr_count may have shrunk in bind_all(); the fds arrays are at least that long. */
 	workers_free(s, s->udp, &udp_q, &dropped);

@@ -2,11 +2,15 @@
  *
  * DESIGN. The worker owns one socket per listen address (SO_REUSEPORT) and one batch of
  * UDP_BATCH receive slots and answer buffers, made when the thread starts; answering
- * allocates nothing. The worker waits in epoll_wait (offline for the zone db's QSBR, so
- * it never delays reclamation) until a socket or the stop eventfd is readable; for each
- * readable socket it takes a batch with recvmmsg(MSG_DONTWAIT), answers each message
- * through query_handle() and sends the answers with one sendmmsg(), and is quiescent
- * after each batch. Knot's udp_master and NSD's handle_udp work the same way.
+ * allocates nothing. With several sockets the worker waits in epoll_wait (offline for
+ * the zone db's QSBR, so it never delays reclamation) until a socket or the stop eventfd
+ * is readable; for each readable socket it takes a batch with recvmmsg(MSG_DONTWAIT),
+ * answers each message through query_handle() and sends the answers with one sendmmsg(),
+ * and is quiescent after each batch. Knot's udp_master and NSD's handle_udp work the
+ * same way. With one socket (one listen address, as in most deployments and in the
+ * benchmarks) the worker waits in recvmmsg(MSG_WAITFORONE) itself: one system call
+ * fewer per batch, about 3% of the CPU per query under load; stopping wakes it with
+ * shutdown(SHUT_RD) (io_wake_udp()).
  * Sockets bound to a wildcard address get IP_PKTINFO / IPV6_RECVPKTINFO, and each answer
  * carries the query's destination back as its source.
  */
@@ -14,6 +18,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
@@ -133,16 +138,12 @@ static void tx_set(udp_batch_t *b, unsigned k, size_t i, size_t size)
 	}
 }
 
-/* One batch from one socket. Returns true when the batch was full (more may wait). */
-static bool serve_batch(io_worker_t *w, udp_batch_t *b, int fd)
+/* Answer the n messages received in b and send the answers. */
+static void answer_batch(io_worker_t *w, udp_batch_t *b, int fd, size_t n)
 {
-	int n = recvmmsg(fd, b->rx, UDP_BATCH, MSG_DONTWAIT, NULL);
-	if (n <= 0) {
-		return false; /* EAGAIN; other errors (ICMP reports) concern no query */
-	}
 	const zdb_t *db = w->srv->db;
 	unsigned k = 0;
-	for (size_t i = 0; i < (size_t)n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		if (b->rx[i].msg_hdr.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
 			w->dropped++;
 			continue;
@@ -158,19 +159,26 @@ static bool serve_batch(io_worker_t *w, udp_batch_t *b, int fd)
 	}
 	send_all(w, fd, b->tx, k);
 	w->queries += k;
-	for (size_t i = 0; i < (size_t)n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		rx_reset(b, i);
 	}
+}
+
+/* One batch from one socket. Returns true when the batch was full (more may wait). */
+static bool serve_batch(io_worker_t *w, udp_batch_t *b, int fd)
+{
+	int n = recvmmsg(fd, b->rx, UDP_BATCH, MSG_DONTWAIT, NULL);
+	if (n <= 0) {
+		return false; /* EAGAIN; other errors (ICMP reports) concern no query */
+	}
+	answer_batch(w, b, fd, (size_t)n);
 	return n == UDP_BATCH;
 }
 
-void *udp_worker_run(void *arg)
+/* Several sockets: wait for any of them (or the stop eventfd) in epoll_wait. */
+static void run_polled(io_worker_t *w, udp_batch_t *b, zdb_reader_t *r)
 {
-	io_worker_t *w = arg;
 	dns_server_t *s = w->srv;
-	udp_batch_t *b = batch_new(s->qconf.udp_max_payload);
-	b->stats = stats_worker_add(s->stats);
-	zdb_reader_t *r = zdb_reader_register(s->db);
 	struct epoll_event evs[IO_MAX_ADDRS + 1];
 	while (!atomic_load_explicit(&s->is_stopping, memory_order_relaxed)) {
 		zdb_reader_offline(r);
@@ -188,6 +196,57 @@ void *udp_worker_run(void *arg)
 			}
 		}
 		zdb_reader_quiescent(r);
+	}
+}
+
+/* One socket: wait in recvmmsg itself. MSG_WAITFORONE blocks for the first message only
+ * and then takes whatever else is queued. io_wake_udp() ends the wait at stop: after
+ * shutdown(SHUT_RD) the call returns at once (an empty message, or none). */
+static void run_single(io_worker_t *w, udp_batch_t *b, zdb_reader_t *r)
+{
+	dns_server_t *s = w->srv;
+	int fd = w->fds[0];
+	while (!atomic_load_explicit(&s->is_stopping, memory_order_relaxed)) {
+		zdb_reader_offline(r);
+		int n = recvmmsg(fd, b->rx, UDP_BATCH, MSG_WAITFORONE, NULL);
+		zdb_reader_online(r);
+		if (n > 0) {
+			answer_batch(w, b, fd, (size_t)n);
+		} else if (n < 0 && errno != EINTR && errno != EAGAIN) {
+			/* Nothing but ICMP reports is expected here; never spin on an error. */
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+			zdb_reader_offline(r);
+			(void)poll(&p, 1, 100);
+			zdb_reader_online(r);
+		}
+		zdb_reader_quiescent(r);
+	}
+}
+
+void io_wake_udp(dns_server_t *s)
+{
+	for (unsigned i = 0; s->udp != NULL && i < s->worker_count; i++) {
+		for (size_t j = 0; s->udp[i].fds != NULL && j < s->addr_count; j++) {
+			if (s->udp[i].fds[j] >= 0) {
+				/* ENOTCONN for an unconnected socket, but the receive side is shut
+				 * and every waiter woken all the same (inet_shutdown()). */
+				(void)shutdown(s->udp[i].fds[j], SHUT_RD);
+			}
+		}
+	}
+}
+
+void *udp_worker_run(void *arg)
+{
+	io_worker_t *w = arg;
+	dns_server_t *s = w->srv;
+	udp_batch_t *b = batch_new(s->qconf.udp_max_payload);
+	b->stats = stats_worker_add(s->stats);
+	zdb_reader_t *r = zdb_reader_register(s->db);
+	if (s->addr_count == 1) {
+		run_single(w, b, r);
+	} else {
+		run_polled(w, b, r);
 	}
 	zdb_reader_unregister(s->db, r);
 	batch_free(b);
