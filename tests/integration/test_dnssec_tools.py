@@ -6,19 +6,28 @@
   answers are "fully validated"; names under the corrupt-signature hook
   (NAMEPLATE_TEST_BAD_RRSIG=bad, docs/dnssec.md) fail validation.
 - `dnssec-verify -z` (bind9-utils) and `ldns-verify-zone` (ldnsutils) read the AXFR
-  (transfer-allow 127.0.0.1/32) of every signed test zone: the differential test's zone
-  files and pseudo.test (ALIAS, wildcard ALIAS, URL and POOL: the AXFR carries the A, AAAA
-  and CNAME they answer with, signed at transfer time), each signed through the API.
-  Neither may report an error. test_dnssec_answers.py's secure.test has one known fault
-  in its AXFR (an ALIAS whose target has no AAAA, see the last test), and nothing else.
+  (transfer-allow 127.0.0.1/32) of every signed test zone: test_dnssec_answers.py's
+  secure.test, the differential test's zone files and pseudo.test, each signed through
+  the API. Neither may report an error. In secure.test and pseudo.test, ALIAS, wildcard
+  ALIAS, URL and POOL names transfer as the A, AAAA and CNAME they answer with, signed at
+  transfer time, and their NSEC3 RRs list just what the AXFR carries there (signed at
+  transfer time too): ALIAS targets with A only (alias4), AAAA only (alias6) and neither
+  (alias0: no NSEC3, the name is not in the transfer; aliasent: an empty non-terminal
+  above sub.aliasent; a.b.gone: gone with the empty non-terminals above it), and a POOL
+  beside a TXT (pool2: transfers without the CNAME).
+- As a secondary would: the AXFR'd NSEC3 of those names, their bitmaps, and their RRSIGs
+  checked with dnspython's `dns.dnssec.validate` against the zone's keys from the API.
 """
 
 import os
 import shutil
 import subprocess
 
+import dns.dnssec
+import dns.name
 import dns.query
 import dns.rdatatype
+import dns.rrset
 import dns.zone
 import pytest
 
@@ -34,6 +43,12 @@ PSEUDO_RECORDS = [
     ("alias", "ALIAS", "www.pseudo.test"), ("*.walias", "ALIAS", "www.pseudo.test"),
     ("url", "URL", "https://example.net/"),
     ("pool", "POOL", "m1.pseudo.test"), ("pool", "POOL", "m2.pseudo.test"),
+    # ALIAS targets with AAAA only and with neither address; a POOL beside a TXT
+    ("v6", "AAAA", "2001:db8::6"), ("txt", "TXT", "no addresses"),
+    ("alias6", "ALIAS", "v6.pseudo.test"), ("alias0", "ALIAS", "txt.pseudo.test"),
+    ("aliasent", "ALIAS", "txt.pseudo.test"), ("sub.aliasent", "A", "192.0.2.7"),
+    ("a.b.gone", "ALIAS", "txt.pseudo.test"),
+    ("pool2", "POOL", "m1.pseudo.test"), ("pool2", "TXT", "beside a POOL"),
 ]
 DELV = shutil.which("delv") or "/usr/bin/delv"
 DNSSEC_VERIFY = shutil.which("dnssec-verify") or "/usr/bin/dnssec-verify"
@@ -85,7 +100,7 @@ def signed_zones(tmp_path_factory):
                 '    "%s." static-key %d %d %d "%s";\n' % (ZONE, k["flags"], k["protocol"],
                                                          k["algorithm"], k["public_key"])
                 for k in keys) + "};\n")
-        yield {"server": s, "anchor": str(anchor), "work": work}
+        yield {"server": s, "anchor": str(anchor), "work": work, "keys": keys}
     finally:
         s.stop(check=True)
 
@@ -137,16 +152,21 @@ def test_delv_rejects_corrupt_signatures(signed_zones, name):
                                              or "resolution failed" in low), out
 
 
+def axfr(ctx, zone):
+    return dns.zone.from_xfr(dns.query.xfr("127.0.0.1", zone + ".",
+                                           port=ctx["server"].dns_port, lifetime=10,
+                                           relativize=False), relativize=False)
+
+
 def axfr_file(ctx, zone):
     """The zone by AXFR from the server, written as a master file; its path."""
-    z = dns.zone.from_xfr(dns.query.xfr("127.0.0.1", zone + ".", port=ctx["server"].dns_port,
-                                        lifetime=10, relativize=False), relativize=False)
+    z = axfr(ctx, zone)
     path = os.path.join(str(ctx["work"]), "%s.axfr" % zone)
     z.to_file(path, relativize=False)
     return path
 
 
-SIGNED_ZONES = [PSEUDO] + ZONES
+SIGNED_ZONES = [ZONE, PSEUDO] + ZONES
 
 
 @pytest.mark.parametrize("zone", SIGNED_ZONES)
@@ -155,21 +175,55 @@ def test_dnssec_verify_accepts_axfr(signed_zones, zone):
     assert rc == 0 and "Zone fully signed" in out, out
 
 
-@pytest.mark.parametrize("zone", [ZONE] + SIGNED_ZONES)
+@pytest.mark.parametrize("zone", SIGNED_ZONES)
 def test_ldns_verify_zone_accepts_axfr(signed_zones, zone):
     rc, out = run([LDNS_VERIFY, axfr_file(signed_zones, zone)])
     assert rc == 0 and "Zone is verified and complete" in out, out
 
 
-def test_dnssec_verify_on_secure_test_finds_only_the_narrow_alias(signed_zones):
-    """secure.test's AXFR: its one known fault is alias4, an ALIAS whose target has A but
-    no AAAA. The chain's NSEC3 for an ALIAS name lists A and AAAA (docs/dnssec.md); answers
-    narrow it at query time, but the AXFR carries the chain's NSEC3 with AAAA in its bitmap
-    and no AAAA RRset, which dnssec-verify rejects (ldns-verify-zone does not check
-    bitmaps), and a secondary would serve a NODATA for alias4 AAAA whose proof fails.
-    Every other name must verify (ALIAS, URL and POOL included). When the transfer
-    narrows that NSEC3 too, this test fails: then move ZONE into SIGNED_ZONES."""
-    rc, out = run([DNSSEC_VERIFY, "-z", "-o", ZONE, axfr_file(signed_zones, ZONE)])
-    faults = [line for line in out.splitlines() if "secure.test" in line
-              and ("No signatures" in line or "Bad NSEC3" in line or "bit map" in line)]
-    assert rc != 0 and faults == ["Bad NSEC3 record for alias4.secure.test, bit map mismatch"], out
+def nsec3_owner(zone, name):
+    """The owner of name's NSEC3 (RFC 9276 parameters: SHA-1, no salt, no iterations)."""
+    h = dns.dnssec.nsec3_hash(name, salt=None, iterations=0, algorithm=1)
+    return dns.name.from_text("%s.%s." % (h.lower(), zone))
+
+
+SECONDARY_CASES = [  # zone, name, the types its AXFR'd NSEC3 must list (None: no NSEC3)
+    (ZONE, "alias4", {"A", "RRSIG"}),        # the target has A, no AAAA
+    (ZONE, "alias", {"A", "AAAA", "RRSIG"}),
+    (ZONE, "pool", {"CNAME", "RRSIG"}),
+    (PSEUDO, "alias6", {"AAAA", "RRSIG"}),   # AAAA, no A
+    (PSEUDO, "alias0", None),                # neither: not in the transfer
+    (PSEUDO, "aliasent", set()),             # neither, a name below: empty non-terminal
+    (PSEUDO, "a.b.gone", None), (PSEUDO, "b.gone", None), (PSEUDO, "gone", None),
+    (PSEUDO, "pool2", {"TXT", "RRSIG"}),     # the POOL does not transfer beside a TXT
+    (PSEUDO, "url", {"A", "AAAA", "RRSIG"}),
+]
+
+
+@pytest.mark.parametrize("zone,name,types", SECONDARY_CASES,
+                         ids=["%s/%s" % (z, n) for z, n, _ in SECONDARY_CASES])
+def test_axfr_nsec3_as_a_secondary_sees_it(signed_zones, zone, name, types):
+    """What a secondary proves a NODATA with: the AXFR'd NSEC3 of an ALIAS/URL/POOL name
+    lists exactly what the AXFR carries there, and its RRSIG validates under the zone's
+    DNSKEY (the keys the API gives for the DS, for secure.test; the AXFR's for the
+    other, itself validated)."""
+    z = axfr(signed_zones, zone)
+    owner = nsec3_owner(zone, "%s.%s." % (name, zone))
+    node = z.get_node(owner)
+    if types is None:
+        assert node is None, "%s has an NSEC3 but no data in the AXFR" % name
+        return
+    nsec3 = z.find_rrset(owner, dns.rdatatype.NSEC3)
+    listed = set(nsec3[0].to_text().split()[5:])
+    assert listed == types, (name, nsec3.to_text())
+    apex = dns.name.from_text(zone + ".")
+    dnskey = z.find_rrset(apex, dns.rdatatype.DNSKEY)
+    if zone == ZONE:
+        dnskey = dns.rrset.from_text_list(apex, 3600, "IN", "DNSKEY", [
+            "%d %d %d %s" % (k["flags"], k["protocol"], k["algorithm"], k["public_key"])
+            for k in signed_zones["keys"]])
+    else:
+        dns.dnssec.validate(dnskey, z.find_rrset(apex, dns.rdatatype.RRSIG,
+                                                 dns.rdatatype.DNSKEY), {apex: dnskey})
+    sig = z.find_rrset(owner, dns.rdatatype.RRSIG, dns.rdatatype.NSEC3)
+    dns.dnssec.validate(nsec3, sig, {apex: dnskey})  # raises ValidationFailure

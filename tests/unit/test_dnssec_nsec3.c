@@ -1,5 +1,5 @@
 /* test_dnssec_nsec3.c -- NSEC3 hashes (RFC 5155 Appendix A vectors), owners, chains
- * (order, next hashed owner, wrap-around, bitmaps) and the proofs of RFC 5155 7.2 on a
+ * (order, next hashed owner, wrap-around, bitmaps), one NSEC3 narrowed, and the proofs of RFC 5155 7.2 on a
  * small zone with a wildcard, empty non-terminals and delegations. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -145,6 +145,15 @@ static void zone_names(nsec3_name_t names[ZONE_NAMES])
 	memcpy(names, n, sizeof(n));
 }
 
+/* The small zone's chain, hashed on one thread. */
+static void zone_chain(nsec3_chain_t *c)
+{
+	nsec3_name_t names[ZONE_NAMES];
+	zone_names(names);
+	assert_int_equal(nsec3_chain_build(zone_owner[0], names, ZONE_NAMES, 300, 1, c, NULL),
+			 ERR_OK);
+}
+
 static ptrdiff_t index_of(const nsec3_chain_t *c, const char *name)
 {
 	nsec3_hash_t h;
@@ -233,6 +242,51 @@ static void test_chain_order_and_bitmaps(void **state)
 			 ERR_INVAL_ARG);
 }
 
+/* One NSEC3 of the chain with types taken out and another next hashed owner: the rest of
+ * the rdata as it was, windows left empty dropped; malformed rdata refused. */
+static void test_rdata_narrow(void **state)
+{
+	(void)state;
+	nsec3_chain_t c;
+	zone_chain(&c);
+	ptrdiff_t wild, apex;
+	assert_int_equal(nsec3_find_name(c.hashes, c.count, dn("*.w.example."), &wild), ERR_OK);
+	assert_int_equal(nsec3_find_name(c.hashes, c.count, dn("example."), &apex), ERR_OK);
+	assert_int_equal(wild, index_of(&c, "*.w.example."));
+	ptrdiff_t none = 0;
+	assert_int_equal(nsec3_find_name(c.hashes, c.count, dn("nx.example."), &none),
+			 ERR_NOTFOUND);
+	assert_int_equal(none, -1);
+
+	const knot_rdata_t *rd = c.rrsets[wild].rrs.rdata;
+	_Alignas(uint16_t) uint8_t buf[512];
+	knot_rdata_t *out = (knot_rdata_t *)(void *)buf;
+	uint16_t drop[] = { KNOT_RRTYPE_A, KNOT_RRTYPE_AAAA }; /* AAAA: not there, no change */
+	assert_int_equal(nsec3_rdata_narrow(rd, drop, 2, NULL, out), ERR_OK);
+	size_t head = (size_t)(knot_nsec3_bitmap(rd) - rd->data);
+	assert_memory_equal(out->data, rd->data, head);
+	const uint8_t *bm = knot_nsec3_bitmap(out);
+	uint16_t bm_size = knot_nsec3_bitmap_len(out);
+	assert_false(dnssec_nsec_bitmap_contains(bm, bm_size, KNOT_RRTYPE_A));
+	assert_true(dnssec_nsec_bitmap_contains(bm, bm_size, KNOT_RRTYPE_TXT));
+	assert_true(dnssec_nsec_bitmap_contains(bm, bm_size, KNOT_RRTYPE_RRSIG));
+	/* everything out, and another next: an empty bitmap (RFC 5155 3.2.1) */
+	uint16_t all[] = { KNOT_RRTYPE_A, KNOT_RRTYPE_TXT, KNOT_RRTYPE_RRSIG };
+	assert_int_equal(nsec3_rdata_narrow(rd, all, 3, &c.hashes[apex], out), ERR_OK);
+	assert_int_equal(out->len, head);
+	assert_memory_equal(knot_nsec3_next(out), c.hashes[apex].b, NSEC3_HASH_SIZE);
+	assert_memory_equal(out->data, rd->data, head - NSEC3_HASH_SIZE);
+	/* malformed: cut inside the next hashed owner, a window longer than the rdata */
+	memcpy(buf + 256, rd, knot_rdata_size(rd->len));
+	knot_rdata_t *bad = (knot_rdata_t *)(void *)(buf + 256);
+	bad->len = 10;
+	assert_int_equal(nsec3_rdata_narrow(bad, drop, 2, NULL, out), ERR_PARSE);
+	bad->len = rd->len;
+	bad->data[head + 1] = 33;
+	assert_int_equal(nsec3_rdata_narrow(bad, drop, 2, NULL, out), ERR_PARSE);
+	nsec3_chain_clear(&c, NULL);
+}
+
 static void test_find_cover_wraps(void **state)
 {
 	(void)state;
@@ -260,11 +314,8 @@ static void test_find_cover_wraps(void **state)
 static void test_proofs(void **state)
 {
 	(void)state;
-	nsec3_name_t names[ZONE_NAMES];
-	zone_names(names);
 	nsec3_chain_t c;
-	assert_int_equal(nsec3_chain_build(zone_owner[0], names, ZONE_NAMES, 300, 1, &c, NULL),
-			 ERR_OK);
+	zone_chain(&c);
 	nsec3_proof_t p;
 
 	/* 7.2.1 NXDOMAIN below the apex. */
@@ -352,6 +403,7 @@ int main(void)
 		cmocka_unit_test(test_hash_rfc5155_vectors),
 		cmocka_unit_test(test_hash_fast_matches_libdnssec),
 		cmocka_unit_test(test_chain_order_and_bitmaps),
+		cmocka_unit_test(test_rdata_narrow),
 		cmocka_unit_test(test_find_cover_wraps),
 		cmocka_unit_test(test_proofs),
 		cmocka_unit_test(test_chain_threads),

@@ -1,7 +1,9 @@
 /* test_query_dnssec.c -- dns/query with DNSSEC (issue 7): answers from a zone built with
  * zdb_builder_* and signed with zdb_zone_sign(), asked with and without DO; every RRSIG
  * in an answer is verified with zsign_rrset_verify(), and the NSEC3 RRs of each proof
- * counted. ALIAS, URL and POOL answers are signed at query time and cached. */
+ * counted. ALIAS, URL and POOL answers are signed at query time and cached. The zone's
+ * AXFR (dns/xfr through the worker) is checked the same way: its NSEC3 RRs prove what it
+ * carries at names with pseudo-records. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -20,6 +22,7 @@
 #include "core/err.h"
 #include "dns/alias/alias.h"
 #include "dns/query/query.h"
+#include "dns/xfr/xfr.h"
 #include "dns/zonedb/zonedb.h"
 #include "dnssec_testkey.h"
 
@@ -46,6 +49,9 @@ static const char zone_text[] =
 	"insecure NS ns.example.net.\n"
 	"m1 A 192.0.2.31\n"
 	"m2 A 192.0.2.32\n"
+	"v6 AAAA 2001:db8::6\n"
+	"sub.aliasent A 192.0.2.7\n"
+	"pool2 TXT \"beside a POOL\"\n"
 	"big TXT \"" "0123456789012345678901234567890123456789012345678901234567890123456789"
 	"0123456789012345678901234567890123456789012345678901234567890123456789" "\"\n";
 
@@ -60,11 +66,20 @@ static const struct {
 	{ "url.signed.test.", ZDB_TYPE_URL, "https://example.com/" },
 	{ "pool.signed.test.", ZDB_TYPE_POOL, "m1.signed.test" },
 	{ "pool.signed.test.", ZDB_TYPE_POOL, "m2.signed.test" },
+	/* for the AXFR: targets with AAAA only, with neither (big has TXT only); a POOL
+	 * beside other data, which transfers without it */
+	{ "alias6.signed.test.", ZDB_TYPE_ALIAS, "v6.signed.test" },
+	{ "alias0.signed.test.", ZDB_TYPE_ALIAS, "big.signed.test" },
+	{ "aliasent.signed.test.", ZDB_TYPE_ALIAS, "big.signed.test" },
+	{ "a.b.gone.signed.test.", ZDB_TYPE_ALIAS, "big.signed.test" },
+	{ "pool2.signed.test.", ZDB_TYPE_POOL, "m1.signed.test" },
 };
 
 static struct {
 	zdb_t *db;
+	const zdb_zone_t *zone;
 	alias_t *alias;
+	xfr_t *xfr;
 	query_conf_t conf;
 	query_worker_t *w;
 	dnssec_key_t *key; /* the CSK; owned by the zone's signer */
@@ -126,10 +141,15 @@ static int group_setup(void **state)
 			 ERR_OK);
 	zdb_zone_set_signer(z, signer);
 	zdb_publish(F.db, z);
+	F.zone = z;
 	char msg[128];
 	alias_conf_t ac = { .redirect = "192.0.2.100, 2001:db8::100" };
 	assert_int_equal(alias_new(&F.alias, &ac, F.db, msg, sizeof(msg)), ERR_OK);
-	F.conf = (query_conf_t){ .udp_max_payload = 1232, .alias = F.alias };
+	xfr_conf_t xc = { .transfer_allow = "127.0.0.1", .ixfr_history = 10, .region = "global" };
+	assert_int_equal(xfr_new(&F.xfr, &xc, NULL, F.db, msg, sizeof(msg)), ERR_OK);
+	xfr_set_synth(F.xfr, xfr_synth_alias, F.alias);
+	xfr_on_zone(F.xfr, zdb_zone_apex(z), z);
+	F.conf = (query_conf_t){ .udp_max_payload = 1232, .alias = F.alias, .xfr = F.xfr };
 	F.w = query_worker_new(&F.conf);
 	return 0;
 }
@@ -138,6 +158,7 @@ static int group_teardown(void **state)
 {
 	knot_pkt_free(F.resp);
 	query_worker_free(F.w);
+	xfr_free(F.xfr);
 	alias_free(F.alias);
 	zdb_free(F.db);
 	return 0;
@@ -450,6 +471,194 @@ static void test_truncation(void **state)
 	assert_false(knot_wire_get_tc(F.resp->wire));
 }
 
+/* ---- AXFR --------------------------------------------------------------------------- */
+
+/* The zone as an AXFR carries it: its RRs merged into RRsets by owner and type. */
+#define AXFR_SETS_MAX 256
+static struct {
+	knot_rrset_t *sets[AXFR_SETS_MAX];
+	size_t count;
+} X;
+
+static void axfr_add(const knot_rrset_t *rr)
+{
+	for (size_t i = 0; i < X.count; i++) {
+		if (X.sets[i]->type == rr->type && knot_dname_is_equal(X.sets[i]->owner, rr->owner)) {
+			assert_int_equal(knot_rdataset_merge(&X.sets[i]->rrs, &rr->rrs, NULL),
+					 KNOT_EOK);
+			return;
+		}
+	}
+	assert_true(X.count < AXFR_SETS_MAX);
+	X.sets[X.count++] = knot_rrset_copy(rr, NULL);
+}
+
+static void axfr_take(const uint8_t *wire, size_t size)
+{
+	knot_pkt_t *p = knot_pkt_new((uint8_t *)wire, (uint16_t)size, NULL);
+	assert_int_equal(knot_pkt_parse(p, 0), KNOT_EOK);
+	assert_int_equal(knot_wire_get_rcode(p->wire), KNOT_RCODE_NOERROR);
+	const knot_pktsection_t *an = knot_pkt_section(p, KNOT_ANSWER);
+	for (uint16_t i = 0; i < an->count; i++) {
+		axfr_add(knot_pkt_rr(an, i));
+	}
+	knot_pkt_free(p);
+}
+
+/* The AXFR of the zone over TCP from 127.0.0.1, every message, into X. */
+static void axfr(void)
+{
+	knot_pkt_t *q = knot_pkt_new(F.in, sizeof(F.in), NULL);
+	knot_pkt_clear(q);
+	knot_dname_storage_t apex;
+	assert_non_null(knot_dname_from_str(apex, APEX_TEXT, sizeof(apex)));
+	assert_int_equal(knot_pkt_put_question(q, apex, KNOT_CLASS_IN, KNOT_RRTYPE_AXFR),
+			 KNOT_EOK);
+	size_t size = q->size;
+	knot_pkt_free(q);
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	query_src_t src = { .addr = (const struct sockaddr *)&sin, .is_tcp = true };
+	size_t n = query_handle(F.w, F.db, &src, F.in, size, F.out, sizeof(F.out));
+	assert_true(n > 0);
+	axfr_take(F.out, n);
+	xfr_out_t *more = query_worker_take_xfr(F.w);
+	while (more != NULL && (n = xfr_out_next(more, F.out, sizeof(F.out))) > 0) {
+		axfr_take(F.out, n);
+	}
+	xfr_out_free(more);
+}
+
+static const knot_rrset_t *axfr_set(const knot_dname_t *owner, uint16_t type)
+{
+	for (size_t i = 0; i < X.count; i++) {
+		if (X.sets[i]->type == type && knot_dname_is_equal(X.sets[i]->owner, owner)) {
+			return X.sets[i];
+		}
+	}
+	return NULL;
+}
+
+/* The NSEC3 the AXFR holds at the owner of hash h, or NULL. */
+static const knot_rrset_t *axfr_nsec3(const nsec3_hash_t *h)
+{
+	knot_dname_storage_t owner;
+	assert_int_equal(nsec3_owner(h, zdb_zone_apex(F.zone), owner), ERR_OK);
+	return axfr_set(owner, KNOT_RRTYPE_NSEC3);
+}
+
+/* The NSEC3 of name (under the zone) in the AXFR, or NULL. */
+static const knot_rrset_t *axfr_nsec3_of(const char *name)
+{
+	knot_dname_storage_t dn;
+	assert_non_null(knot_dname_from_str(dn, name, sizeof(dn)));
+	nsec3_hash_t h;
+	assert_int_equal(nsec3_hash(dn, &h), ERR_OK);
+	return axfr_nsec3(&h);
+}
+
+/* The types an NSEC3's bitmap lists, as a string of mnemonics ("A RRSIG"). */
+static const char *bitmap_text(const knot_rrset_t *nsec3, char *buf, size_t size)
+{
+	static const uint16_t types[] = { KNOT_RRTYPE_A, KNOT_RRTYPE_NS, KNOT_RRTYPE_CNAME,
+					  KNOT_RRTYPE_SOA, KNOT_RRTYPE_MX, KNOT_RRTYPE_TXT,
+					  KNOT_RRTYPE_AAAA, KNOT_RRTYPE_DS, KNOT_RRTYPE_RRSIG,
+					  KNOT_RRTYPE_DNSKEY, KNOT_RRTYPE_NSEC3PARAM };
+	const knot_rdata_t *rd = nsec3->rrs.rdata;
+	size_t len = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		if (dnssec_nsec_bitmap_contains(knot_nsec3_bitmap(rd), knot_nsec3_bitmap_len(rd),
+						types[i])) {
+			char t[16];
+			knot_rrtype_to_string(types[i], t, sizeof(t));
+			len += (size_t)snprintf(buf + len, size - len, "%s%s", len ? " " : "", t);
+		}
+	}
+	return buf;
+}
+
+static void expect_bitmap(const char *name, const char *types)
+{
+	const knot_rrset_t *nsec3 = axfr_nsec3_of(name);
+	if (nsec3 == NULL) {
+		fail_msg("no NSEC3 for %s in the AXFR", name);
+	}
+	char buf[256];
+	assert_string_equal(bitmap_text(nsec3, buf, sizeof(buf)), types);
+}
+
+/* A secondary's view of the zone: every RRSIG of the AXFR verifies over the RRset it
+ * covers, every NSEC3 is signed, ALIAS/URL/POOL names prove exactly what the AXFR carries
+ * there, names that carry nothing are empty non-terminals or have no NSEC3, and the NSEC3
+ * RRs sent still form the chain (each next hashed owner is the next one sent). */
+static void test_axfr_nsec3_proves_what_it_carries(void **state)
+{
+	axfr();
+	for (size_t i = 0; i < X.count; i++) {
+		const knot_rrset_t *sig = X.sets[i];
+		if (sig->type != KNOT_RRTYPE_RRSIG) {
+			continue;
+		}
+		knot_rdata_t *rd = sig->rrs.rdata;
+		for (uint16_t j = 0; j < sig->rrs.count; j++, rd = knot_rdataset_next(rd)) {
+			const knot_rrset_t *set = axfr_set(sig->owner, knot_rrsig_type_covered(rd));
+			assert_non_null(set);
+			assert_int_equal(zsign_rrset_verify(set, rd, F.key), ERR_OK);
+		}
+	}
+	for (size_t i = 0; i < X.count; i++) {
+		if (X.sets[i]->type == KNOT_RRTYPE_NSEC3) {
+			assert_non_null(axfr_set(X.sets[i]->owner, KNOT_RRTYPE_RRSIG));
+		}
+	}
+	expect_bitmap("alias.signed.test", "A AAAA RRSIG");
+	expect_bitmap("alias4.signed.test", "A RRSIG");
+	expect_bitmap("alias6.signed.test", "AAAA RRSIG");
+	expect_bitmap("url.signed.test", "A AAAA RRSIG");
+	expect_bitmap("pool.signed.test", "CNAME RRSIG");
+	expect_bitmap("pool2.signed.test", "TXT RRSIG");
+	expect_bitmap("aliasent.signed.test", "");   /* carries nothing, has a name below */
+	expect_bitmap("ent.signed.test", "");        /* an empty non-terminal as it was */
+	const char *gone[] = { "alias0.signed.test", "a.b.gone.signed.test", "b.gone.signed.test",
+			       "gone.signed.test" };
+	for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]); i++) {
+		assert_null(axfr_nsec3_of(gone[i]));
+	}
+	/* the chain less those names: in hash order, each pointing at the next one sent;
+	 * sent as the chain holds them but where a type was taken out or a name skipped */
+	const nsec3_chain_t *c = &zdb_zone_nsec3(F.zone)->chain;
+	size_t *kept = calloc(c->count, sizeof(*kept)), m = 0;
+	for (size_t i = 0; i < c->count; i++) {
+		if (axfr_nsec3(&c->hashes[i]) != NULL) {
+			kept[m++] = i;
+		}
+	}
+	assert_int_equal(m, c->count - 4);
+	knot_dname_storage_t edited[4];
+	const char *edited_text[] = { "alias4.signed.test", "alias6.signed.test",
+				      "pool2.signed.test", "aliasent.signed.test" };
+	for (size_t i = 0; i < 4; i++) {
+		assert_non_null(knot_dname_from_str(edited[i], edited_text[i], sizeof(edited[i])));
+	}
+	for (size_t k = 0; k < m; k++) {
+		size_t at = kept[k], next = kept[(k + 1) % m];
+		const knot_rrset_t *nsec3 = axfr_nsec3(&c->hashes[at]);
+		assert_memory_equal(knot_nsec3_next(nsec3->rrs.rdata), c->hashes[next].b,
+				    NSEC3_HASH_SIZE);
+		bool is_edited = next != (at + 1) % c->count;
+		for (size_t i = 0; i < 4; i++) {
+			is_edited |= knot_dname_is_equal(c->names[at], edited[i]);
+		}
+		assert_true(is_edited != knot_rdataset_eq(&nsec3->rrs, &c->rrsets[at].rrs));
+	}
+	free(kept);
+	for (size_t i = 0; i < X.count; i++) {
+		knot_rrset_free(X.sets[i], NULL);
+	}
+	X.count = 0;
+}
+
 /* Nanoseconds per query_handle() for q (the query built once). */
 static double time_query(const q_t *q, int n)
 {
@@ -497,6 +706,7 @@ int main(void)
 		cmocka_unit_test(test_online_signed),
 		cmocka_unit_test(test_pseudo_nodata_narrows_bitmap),
 		cmocka_unit_test(test_truncation),
+		cmocka_unit_test(test_axfr_nsec3_proves_what_it_carries),
 		cmocka_unit_test(test_cached_cost),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -80,6 +80,78 @@ int nsec3_owner(const nsec3_hash_t *h, const knot_dname_t *apex, knot_dname_t *o
 	return ERR_OK;
 }
 
+/* --- one NSEC3 rdata ------------------------------------------------------------------- */
+
+/* Where an NSEC3 rdata's type bitmaps start (RFC 5155 3.2), or 0 when malformed. */
+static size_t bitmap_offset(const knot_rdata_t *rd)
+{
+	if (rd->len < 6) {
+		return 0;
+	}
+	size_t off = 5 + (size_t)rd->data[4];         /* after the salt */
+	if (off >= rd->len) {
+		return 0;
+	}
+	off += 1 + (size_t)rd->data[off];             /* after the next hashed owner */
+	return off <= rd->len ? off : 0;
+}
+
+/* The bitmaps in[0 .. size) without the types drop[0 .. n) into out (at most size
+ * bytes): trailing zero octets and empty windows left out (RFC 5155 3.2.1). Returns the
+ * bytes written, or SIZE_MAX when in is malformed. */
+static size_t bitmap_without(const uint8_t *in, size_t size, const uint16_t *drop, size_t n,
+			     uint8_t *out)
+{
+	size_t w = 0;
+	for (size_t r = 0; r < size;) {
+		if (r + 2 > size || in[r + 1] == 0 || in[r + 1] > 32 || r + 2 + in[r + 1] > size) {
+			return SIZE_MAX;
+		}
+		uint8_t window = in[r], len = in[r + 1], bits[32];
+		memcpy(bits, in + r + 2, len);
+		for (size_t i = 0; i < n; i++) {
+			size_t byte = (drop[i] & 0xff) >> 3;
+			if ((drop[i] >> 8) == window && byte < len) {
+				bits[byte] &= (uint8_t)~(0x80 >> (drop[i] & 7));
+			}
+		}
+		r += 2 + (size_t)in[r + 1];
+		while (len > 0 && bits[len - 1] == 0) {
+			len--;
+		}
+		if (len > 0) {
+			out[w] = window;
+			out[w + 1] = len;
+			memcpy(out + w + 2, bits, len);
+			w += 2 + (size_t)len;
+		}
+	}
+	return w;
+}
+
+int nsec3_rdata_narrow(const knot_rdata_t *rd, const uint16_t *drop, size_t count,
+		       const nsec3_hash_t *next, knot_rdata_t *out)
+{
+	size_t off = bitmap_offset(rd);
+	if (off == 0) {
+		return ERR_PARSE;
+	}
+	size_t hash_at = 6 + (size_t)rd->data[4]; /* the next hashed owner, after its length */
+	if (next != NULL && off - hash_at != NSEC3_HASH_SIZE) {
+		return ERR_PARSE;
+	}
+	memcpy(out->data, rd->data, off);
+	if (next != NULL) {
+		memcpy(out->data + hash_at, next->b, NSEC3_HASH_SIZE); /* RFC 5155 3.1.7 */
+	}
+	size_t bits = bitmap_without(rd->data + off, rd->len - off, drop, count, out->data + off);
+	if (bits == SIZE_MAX) {
+		return ERR_PARSE;
+	}
+	out->len = (uint16_t)(off + bits);
+	return ERR_OK;
+}
+
 /* --- building the chain --------------------------------------------------------------- */
 
 /* libknot's memory context (mm_alloc is not exported): NULL is malloc. */
@@ -397,8 +469,8 @@ static int find(ptrdiff_t (*fn)(const nsec3_hash_t *, size_t, const nsec3_hash_t
 	return *out < 0 ? ERR_NOTFOUND : ERR_OK;
 }
 
-static int match(const nsec3_hash_t *hashes, size_t count, const knot_dname_t *name,
-		 ptrdiff_t *out)
+int nsec3_find_name(const nsec3_hash_t *hashes, size_t count, const knot_dname_t *name,
+		    ptrdiff_t *out)
 {
 	return find(nsec3_find_match, hashes, count, name, out);
 }
@@ -431,7 +503,7 @@ static int closest_encloser(const nsec3_hash_t *hashes, size_t count, const knot
 	if (nc == NULL) {
 		return ERR_INVAL_ARG;
 	}
-	int ret = match(hashes, count, encloser, &out->encloser);
+	int ret = nsec3_find_name(hashes, count, encloser, &out->encloser);
 	if (ret == ERR_OK) {
 		ret = cover(hashes, count, nc, &out->next_closer);
 	}
@@ -453,7 +525,7 @@ static int encloser_and_wildcard(const nsec3_hash_t *hashes, size_t count,
 	if (wc == NULL) {
 		return ERR_INVAL_ARG;
 	}
-	return is_wildcard_match ? match(hashes, count, wc, &out->wildcard)
+	return is_wildcard_match ? nsec3_find_name(hashes, count, wc, &out->wildcard)
 				 : cover(hashes, count, wc, &out->wildcard);
 }
 
@@ -467,7 +539,7 @@ int nsec3_proof_nodata(const nsec3_hash_t *hashes, size_t count, const knot_dnam
 		       nsec3_proof_t *out)
 {
 	*out = (nsec3_proof_t){ -1, -1, -1 };
-	return match(hashes, count, qname, &out->encloser); /* RFC 5155 7.2.3, 7.2.4 */
+	return nsec3_find_name(hashes, count, qname, &out->encloser); /* RFC 5155 7.2.3, 7.2.4 */
 }
 
 int nsec3_proof_wildcard_nodata(const nsec3_hash_t *hashes, size_t count,

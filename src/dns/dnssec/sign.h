@@ -234,10 +234,25 @@ int nsec3_chain_build(const knot_dname_t *apex, const nsec3_name_t *names, size_
 		      uint32_t ttl, unsigned hash_threads, nsec3_chain_t *out, knot_mm_t *mm);
 void nsec3_chain_clear(nsec3_chain_t *c, knot_mm_t *mm);
 
+/* rd, one NSEC3 rdata (RFC 5155 3.2), into out with the types drop[0 .. count) taken out
+ * of its type bitmaps (windows left empty and trailing zero octets dropped, RFC 5155
+ * 3.2.1) and, when next is not NULL, next as its next hashed owner; the rest as in rd.
+ * For a name whose NSEC3 in the chain lists types it does not hold at the moment (the
+ * pseudo-records' answers) or that must point past a name left out: answers at query
+ * time, zone transfers. out holds at least knot_rdata_size(rd->len) bytes. No
+ * allocation. ERR_OK; ERR_PARSE when rd is malformed, or its hash length is not
+ * NSEC3_HASH_SIZE and next is given. */
+int nsec3_rdata_narrow(const knot_rdata_t *rd, const uint16_t *drop, size_t count,
+		       const nsec3_hash_t *next, knot_rdata_t *out);
+
 /* --- NSEC3 lookups at query time (pure; no allocation) ------------------------------- */
 
 /* The index of the hash equal to h in hashes[0 .. count-1] (ascending), or -1. */
 ptrdiff_t nsec3_find_match(const nsec3_hash_t *hashes, size_t count, const nsec3_hash_t *h);
+/* The index of name's NSEC3 (nsec3_hash, then nsec3_find_match) in *out. name is
+ * lowercase wire. ERR_OK; ERR_NOTFOUND (*out = -1) when the chain has none; ERR_INTERNAL. */
+int nsec3_find_name(const nsec3_hash_t *hashes, size_t count, const knot_dname_t *name,
+		    ptrdiff_t *out);
 /* The index of the NSEC3 that covers h (RFC 5155 1.3: h falls strictly between its owner
  * hash and its next hash, the last one wrapping around to the first), or -1 when h is
  * itself in the chain (matched, not covered) or the chain is empty. */

@@ -98,71 +98,20 @@ int dnssec_put_online(query_ctx_t *qc, const zdb_zone_t *zone, const knot_rrset_
 	return dnssec_put_rrsig(qc, &sig, owner, hint, flags);
 }
 
-/* Where an NSEC3 rdata's type bitmaps start (RFC 5155 3.2), or 0 when malformed. */
-static size_t bitmap_offset(const knot_rdata_t *rd)
-{
-	if (rd->len < 6) {
-		return 0;
-	}
-	size_t off = 5 + (size_t)rd->data[4];         /* after the salt */
-	if (off >= rd->len) {
-		return 0;
-	}
-	off += 1 + (size_t)rd->data[off];             /* after the next hashed owner */
-	return off <= rd->len ? off : 0;
-}
-
-/* The bitmaps in[0 .. size) without the types drop[0 .. n) into out (at most size
- * bytes): trailing zero octets and empty windows left out (RFC 5155 3.2.1). Returns the
- * bytes written, or SIZE_MAX when in is malformed. */
-static size_t bitmap_without(const uint8_t *in, size_t size, const uint16_t *drop, size_t n,
-			     uint8_t *out)
-{
-	size_t w = 0;
-	for (size_t r = 0; r < size;) {
-		if (r + 2 > size || in[r + 1] == 0 || in[r + 1] > 32 || r + 2 + in[r + 1] > size) {
-			return SIZE_MAX;
-		}
-		uint8_t window = in[r], len = in[r + 1], bits[32];
-		memcpy(bits, in + r + 2, len);
-		for (size_t i = 0; i < n; i++) {
-			size_t byte = (drop[i] & 0xff) >> 3;
-			if ((drop[i] >> 8) == window && byte < len) {
-				bits[byte] &= (uint8_t)~(0x80 >> (drop[i] & 7));
-			}
-		}
-		r += 2 + (size_t)in[r + 1];
-		while (len > 0 && bits[len - 1] == 0) {
-			len--;
-		}
-		if (len > 0) {
-			out[w] = window;
-			out[w + 1] = len;
-			memcpy(out + w + 2, bits, len);
-			w += 2 + (size_t)len;
-		}
-	}
-	return w;
-}
-
 /* The NSEC3 of a name with pseudo-records, without what it does not answer now. */
 static int put_narrowed(query_ctx_t *qc, const zdb_zone_t *zone, const knot_rrset_t *nsec3,
 			const zdb_node_t *node)
 {
 	const knot_rdata_t *rd = nsec3->rrs.rdata;
-	size_t off = bitmap_offset(rd);
 	knot_rdata_t *out = qarena_alloc(qc->arena, knot_rdata_size(rd->len));
-	if (off == 0 || out == NULL) {
-		return off == 0 ? KNOT_EMALF : KNOT_ENOMEM;
+	if (out == NULL) {
+		return KNOT_ENOMEM;
 	}
 	uint16_t drop[2] = { qc->qtype, KNOT_RRTYPE_CNAME };
 	size_t n = (node->flags & ZDB_NODE_POOL) ? 2 : 1;
-	memcpy(out->data, rd->data, off);
-	size_t bits = bitmap_without(rd->data + off, rd->len - off, drop, n, out->data + off);
-	if (bits == SIZE_MAX) {
+	if (nsec3_rdata_narrow(rd, drop, n, NULL, out) != ERR_OK) {
 		return KNOT_EMALF;
 	}
-	out->len = (uint16_t)(off + bits);
 	knot_rrset_t copy = *nsec3;
 	copy.rrs = (knot_rdataset_t){ .count = 1, .size = (uint32_t)knot_rdata_size(out->len),
 				      .rdata = out };

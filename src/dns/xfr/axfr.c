@@ -12,6 +12,15 @@
  * reads. Nodes with ALIAS, URL or POOL records carry the RRsets those answer with (the
  * synth hook), never the pseudo-records; in a signed zone with RRSIGs made at transfer
  * time by the version's signer, as the answer engine signs them at query time.
+ * The chain's NSEC3 of such a name lists every type its pseudo-records may answer
+ * (sign_zone.c); the transfer must prove what it carries (RFC 5155 7.1), so as the nodes
+ * go out, each one whose view lacks a listed type notes it by chain index (o->edit), and
+ * its NSEC3 goes out without those types, signed at transfer time like the A/AAAA beside
+ * it. A name that carries nothing is an empty non-terminal when a name below it is
+ * transferred (empty bitmap), else it is not in the transfer: its NSEC3 is left out,
+ * with every empty non-terminal left with nothing below, and the NSEC3 before it points
+ * past it (signed again). Every other NSEC3 goes out as the chain holds it, in hash
+ * order, with its stored RRSIG.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,46 +61,226 @@ static int put_soa(xfr_out_t *o, knot_pkt_t *pkt)
 	return out_put(pkt, soa->owner, KNOT_RRTYPE_SOA, soa->ttl, soa->rrs.rdata);
 }
 
+/* What the transfer changes in one NSEC3 of the chain (o->edit, by chain index): bit i
+ * takes edit_types[i] out of its bitmap; EDIT_EMPTY (RRSIG out) says its name carries no
+ * RRset; EDIT_GONE that the name is not in the transfer at all. */
+enum {
+	EDIT_A = 1 << 0,
+	EDIT_AAAA = 1 << 1,
+	EDIT_CNAME = 1 << 2,
+	EDIT_EMPTY = 1 << 3,
+	EDIT_GONE = 1 << 7,
+};
+#define EDIT_TYPES 4
+static const uint16_t edit_types[EDIT_TYPES] = { KNOT_RRTYPE_A, KNOT_RRTYPE_AAAA,
+						 KNOT_RRTYPE_CNAME, KNOT_RRTYPE_RRSIG };
+
+/* The types the chain lists for what pseudo-records may answer (sign_zone.c), by the
+ * node flag that lists them. */
+static const struct {
+	uint16_t flags;
+	uint16_t type;
+	uint8_t edit;
+} pseudo_types[] = {
+	{ ZDB_NODE_ALIAS | ZDB_NODE_URL, KNOT_RRTYPE_A, EDIT_A },
+	{ ZDB_NODE_ALIAS | ZDB_NODE_URL, KNOT_RRTYPE_AAAA, EDIT_AAAA },
+	{ ZDB_NODE_POOL, KNOT_RRTYPE_CNAME, EDIT_CNAME },
+};
+
+static bool view_has(const view_t *v, uint16_t type)
+{
+	for (size_t i = 0; i < v->count; i++) {
+		if (v->sets[i]->type == type) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Note what node n's NSEC3 lists that its view (filled, not yet signed) does not carry:
+ * a type its pseudo-records did not answer with, RRSIG when nothing is carried. */
+static void note_pseudo(xfr_out_t *o, const zdb_node_t *n)
+{
+	const nsec3_chain_t *c = &zdb_zone_nsec3(o->zone)->chain;
+	uint8_t want = 0;
+	for (size_t i = 0; i < sizeof(pseudo_types) / sizeof(pseudo_types[0]); i++) {
+		if ((n->flags & pseudo_types[i].flags) && !view_has(o->view, pseudo_types[i].type)) {
+			want |= pseudo_types[i].edit;
+		}
+	}
+	if (o->view->count == 0 && !(n->flags & ZDB_NODE_APEX)) {
+		want |= EDIT_EMPTY;
+	}
+	ptrdiff_t at;
+	if (want == 0 || nsec3_find_name(c->hashes, c->count, n->owner, &at) != ERR_OK) {
+		return;
+	}
+	const knot_rdata_t *rd = c->rrsets[at].rrs.rdata;
+	uint8_t edit = 0;
+	for (size_t i = 0; i < EDIT_TYPES; i++) {
+		if ((want & (1u << i)) && dnssec_nsec_bitmap_contains(knot_nsec3_bitmap(rd),
+								      knot_nsec3_bitmap_len(rd),
+								      edit_types[i])) {
+			edit |= (uint8_t)(1u << i);
+		}
+	}
+	if (edit == 0) {
+		return;
+	}
+	if (o->edit == NULL) {
+		o->edit = xcalloc(c->count, 1);
+	}
+	o->edit[at] = edit;
+	o->has_empty |= (edit & EDIT_EMPTY) != 0;
+}
+
+/* Chain entry i is not in the transfer; nor, then, its parent if that is an empty
+ * non-terminal (in the zone, or one that carries nothing) with nothing left below it.
+ * left[p] - 1: the children of entry p still in (0: not counted yet). */
+static void leave_out(xfr_out_t *o, const nsec3_chain_t *c, ptrdiff_t i, uint32_t **left)
+{
+	for (;;) {
+		o->edit[i] |= EDIT_GONE;
+		const knot_dname_t *up = knot_wire_next_label(c->names[i], NULL);
+		const zdb_node_t *pn = up != NULL ? zdb_zone_get(o->zone, up) : NULL;
+		ptrdiff_t p;
+		if (pn == NULL || nsec3_find_name(c->hashes, c->count, up, &p) != ERR_OK ||
+		    !((pn->flags & ZDB_NODE_EMPTY) || (o->edit[p] & EDIT_EMPTY))) {
+			return;
+		}
+		if (*left == NULL) {
+			*left = xcalloc(c->count, sizeof(**left));
+		}
+		if ((*left)[p] == 0) {
+			(*left)[p] = pn->children + 1;
+		}
+		if (--(*left)[p] > 1) {
+			return;
+		}
+		i = p;
+	}
+}
+
+/* Once every node has gone out: the names that carry nothing and have nothing below them
+ * are not in the transfer (RFC 5155 7.1: an NSEC3 for every name that exists). */
+static void leave_out_empty(xfr_out_t *o, const nsec3_chain_t *c)
+{
+	uint32_t *left = NULL;
+	for (size_t i = 0; i < c->count; i++) {
+		if ((o->edit[i] & (EDIT_EMPTY | EDIT_GONE)) != EDIT_EMPTY) {
+			continue;
+		}
+		const zdb_node_t *n = zdb_zone_get(o->zone, c->names[i]);
+		if (n != NULL && n->children == 0) {
+			leave_out(o, c, (ptrdiff_t)i, &left);
+		}
+	}
+	free(left);
+	o->has_empty = false;
+}
+
+/* set's RRSIG RRset, made now with the version's signer, into sig and the view (RFC 4035
+ * 2.2: every authoritative RRset is signed); its rdata in the synth arena. An RRset that
+ * cannot be signed goes unsigned, as an answer would (dnssec_put_online). */
+static void sign_set(xfr_out_t *o, const knot_rrset_t *set, knot_rrset_t *sig)
+{
+	const zdb_signer_t *signer = zdb_zone_signer(o->zone);
+	view_t *v = o->view;
+	if (signer == NULL) {
+		return;
+	}
+	if (o->sign == NULL) {
+		zdb_signer_policy(signer, (uint32_t)time(NULL), &o->sign_policy);
+		o->sign = zsign_ctx_new(&o->sign_policy);
+		if (o->sign == NULL) {
+			return;
+		}
+	}
+	knot_rrset_init(sig, set->owner, KNOT_RRTYPE_RRSIG, KNOT_CLASS_IN, set->ttl);
+	if (zsign_rrset(o->sign, set, &sig->rrs, &o->synth.mm) == ERR_OK && sig->rrs.count > 0 &&
+	    v->count < VIEW_MAX + 2 * SYNTH_MAX) {
+		v->sets[v->count++] = sig;
+	}
+}
+
+/* The index of the NSEC3 sent after entry i (the chain wraps around; the apex's is never
+ * left out). */
+static size_t next_sent(const xfr_out_t *o, size_t i, size_t count)
+{
+	size_t j = (i + 1) % count;
+	while (o->edit != NULL && (o->edit[j] & EDIT_GONE)) {
+		j = (j + 1) % count;
+	}
+	return j;
+}
+
+/* NSEC3 i as the transfer holds it: without the types o->edit[i] takes out, pointing at
+ * NSEC3 next (RFC 5155 3.1.7), signed now. false when it cannot be made (then the
+ * chain's goes out). */
+static bool view_nsec3_edited(xfr_out_t *o, const zdb_nsec3_t *n, size_t i, size_t next)
+{
+	const knot_rrset_t *stored = &n->chain.rrsets[i];
+	const knot_rdata_t *rd = stored->rrs.rdata;
+	uint16_t drop[EDIT_TYPES];
+	size_t count = 0;
+	for (size_t b = 0; b < EDIT_TYPES; b++) {
+		if (o->edit[i] & (1u << b)) {
+			drop[count++] = edit_types[b];
+		}
+	}
+	const nsec3_hash_t *to = next != (i + 1) % n->chain.count ? &n->chain.hashes[next] : NULL;
+	knot_rdata_t *out = arena_alloc(&o->synth.mem, knot_rdata_size(rd->len));
+	if (out == NULL || nsec3_rdata_narrow(rd, drop, count, to, out) != ERR_OK) {
+		return false;
+	}
+	view_t *v = o->view;
+	v->synth[0] = *stored;
+	v->synth[0].rrs = (knot_rdataset_t){ .count = 1, .size = knot_rdata_size(out->len),
+					     .rdata = out };
+	v->sets[0] = &v->synth[0];
+	v->count = 1;
+	sign_set(o, &v->synth[0], &v->synth_sigs[0]);
+	return true;
+}
+
 /* The RRsets of a signed zone's next NSEC3 RR into the view: the NSEC3 and its RRSIG. */
 static bool view_nsec3(xfr_out_t *o)
 {
 	const zdb_nsec3_t *n = zdb_zone_nsec3(o->zone);
-	if (n == NULL || o->nsec3 >= n->chain.count) {
+	if (n == NULL) {
 		return false;
 	}
-	o->view->sets[0] = &n->chain.rrsets[o->nsec3];
-	o->view->sets[1] = &n->rrsigs[o->nsec3];
+	if (o->has_empty) {
+		leave_out_empty(o, &n->chain);
+	}
+	while (o->edit != NULL && o->nsec3 < n->chain.count && (o->edit[o->nsec3] & EDIT_GONE)) {
+		o->nsec3++;
+	}
+	if (o->nsec3 >= n->chain.count) {
+		return false;
+	}
+	size_t i = o->nsec3++;
+	size_t next = next_sent(o, i, n->chain.count);
+	if (o->edit != NULL && (o->edit[i] != 0 || next != (i + 1) % n->chain.count) &&
+	    view_nsec3_edited(o, n, i, next)) {
+		return true;
+	}
+	o->view->sets[0] = &n->chain.rrsets[i];
+	o->view->sets[1] = &n->rrsigs[i];
 	o->view->count = 2;
-	o->nsec3++;
 	return true;
 }
 
 /* In a signed zone, RRSIGs for the view's synthesized RRsets (ALIAS/URL addresses, a POOL
- * CNAME: RFC 4035 2.2, every authoritative RRset is signed), from the version's signer;
- * their rdata live in the node's synth arena. An RRset that cannot be signed goes
- * unsigned, as an answer would (dnssec_put_online). */
+ * CNAME), from the version's signer. */
 static void sign_synth(xfr_out_t *o)
 {
-	const zdb_signer_t *signer = zdb_zone_signer(o->zone);
 	view_t *v = o->view;
 	size_t count = v->count;
-	for (size_t i = 0; signer != NULL && i < count; i++) {
+	for (size_t i = 0; i < count; i++) {
 		const knot_rrset_t *set = v->sets[i];
-		if (set < v->synth || set >= v->synth + SYNTH_MAX) {
-			continue;
-		}
-		if (o->sign == NULL) {
-			zdb_signer_policy(signer, (uint32_t)time(NULL), &o->sign_policy);
-			o->sign = zsign_ctx_new(&o->sign_policy);
-			if (o->sign == NULL) {
-				return;
-			}
-		}
-		knot_rrset_t *sig = &v->synth_sigs[set - v->synth];
-		knot_rrset_init(sig, set->owner, KNOT_RRTYPE_RRSIG, KNOT_CLASS_IN, set->ttl);
-		if (zsign_rrset(o->sign, set, &sig->rrs, &o->synth.mm) == ERR_OK &&
-		    sig->rrs.count > 0 && v->count < VIEW_MAX + 2 * SYNTH_MAX) {
-			v->sets[v->count++] = sig;
+		if (set >= v->synth && set < v->synth + SYNTH_MAX) {
+			sign_set(o, set, &v->synth_sigs[set - v->synth]);
 		}
 	}
 }
@@ -106,7 +295,8 @@ static bool view_next(xfr_out_t *o)
 		return view_nsec3(o);
 	}
 	view_fill(o->view, n, &o->synth);
-	if (n->pseudo != NULL) {
+	if (n->pseudo != NULL && zdb_zone_nsec3(o->zone) != NULL) {
+		note_pseudo(o, n);
 		sign_synth(o);
 	}
 	for (uint16_t i = 0; n->rrsigs != NULL && i < n->rrset_count; i++) {
@@ -325,6 +515,7 @@ void xfr_out_free(xfr_out_t *o)
 	arena_clear(&o->mem);
 	arena_clear(&o->synth.mem);
 	zsign_ctx_free(o->sign);
+	free(o->edit);
 	free(o->view);
 	free(o);
 }

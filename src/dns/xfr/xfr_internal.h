@@ -194,6 +194,9 @@ struct xfr_out {
 	synth_ctx_t synth;
 	zsign_policy_t sign_policy; /* signed zone: signs synthesized RRsets (made when needed) */
 	zsign_ctx_t *sign;
+	uint8_t *edit;              /* signed zone: per chain index, what the transfer changes
+				     * in that NSEC3 (axfr.c); NULL: nothing */
+	bool has_empty;             /* an edit says EMPTY: find which names are left out */
 	/* IXFR: the diff and the position in it */
 	size_t diff;
 	size_t pos;
