@@ -142,6 +142,13 @@ static void tx_set(udp_batch_t *b, unsigned k, size_t i, size_t size)
 static void answer_batch(io_worker_t *w, udp_batch_t *b, int fd, size_t n)
 {
 	const zdb_t *db = w->srv->db;
+	const uint8_t *wires[UDP_BATCH];
+	size_t sizes[UDP_BATCH];
+	for (size_t i = 0; i < n; i++) {
+		wires[i] = b->in + i * UDP_RX_SIZE;
+		sizes[i] = b->rx[i].msg_len;
+	}
+	query_prefetch(db, wires, sizes, n);
 	unsigned k = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (b->rx[i].msg_hdr.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {

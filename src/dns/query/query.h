@@ -55,6 +55,13 @@ size_t query_handle(query_worker_t *w, const zdb_t *db, const query_src_t *src,
 
 /* Online signatures of a worker (ALIAS, URL, POOL answers in signed zones): served from
  * its cache, and made anew. */
+/* Before answering a batch of n messages (UDP): start the zone db's memory loads for
+ * each message's question at once, so they overlap (zdb_prefetch_start(); prefetch.c).
+ * A hint: answers are the same without it. Any n; messages without one plain question
+ * are skipped. */
+void query_prefetch(const zdb_t *db, const uint8_t *const wires[], const size_t sizes[],
+		    size_t n);
+
 typedef struct sigcache_stats {
 	uint64_t hits, misses;
 } sigcache_stats_t;

@@ -476,6 +476,65 @@ const zdb_zone_t *zdb_find_zone(const zdb_t *db, const knot_dname_t *qname)
 	return NULL;
 }
 
+/* --- prefetching ----------------------------------------------------------------------- */
+
+enum { PF_DONE, PF_TABLE_SLOT, PF_ZONE, PF_INDEX_SLOT };
+
+void zdb_prefetch_start(const zdb_t *db, const knot_dname_t *qname, zdb_prefetch_t *p)
+{
+	const table_t *t = atomic_load_explicit(&((zdb_t *)db)->table, memory_order_acquire);
+	uint64_t h[ZDB_MAX_LABELS + 1];
+	const knot_dname_t *suffix[ZDB_MAX_LABELS + 1];
+	size_t labels = zdb_name_hashes(qname, h, suffix);
+	unsigned max_labels = atomic_load_explicit(&((table_t *)t)->max_labels, memory_order_relaxed);
+	/* zdb_find_zone()'s first probe: the longest suffix that can be a zone's apex */
+	p->name_hash = h[0];
+	p->zone_hash = h[labels > max_labels ? labels - max_labels : 0];
+	p->next = &t->slots[p->zone_hash & t->mask];
+	p->level = PF_TABLE_SLOT;
+	__builtin_prefetch(p->next);
+}
+
+void zdb_prefetch_step(zdb_prefetch_t *p)
+{
+	switch (p->level) {
+	case PF_TABLE_SLOT: {
+		/* The first slot only: with the table at most half full it usually holds the
+		 * zone; on a miss the lookup itself probes on. */
+		const slot_t *s = p->next;
+		zdb_zone_t *z = atomic_load_explicit(&((slot_t *)s)->zone, memory_order_acquire);
+		if (z == NULL || s->hash != p->zone_hash) {
+			p->level = PF_DONE;
+			return;
+		}
+		p->next = z;
+		p->level = PF_ZONE;
+		__builtin_prefetch(z); /* the hot line: chunks, chunk1, index_mask, apex */
+		return;
+	}
+	case PF_ZONE: {
+		const zdb_zone_t *z = p->next;
+		p->next = zdb_slot_at(z, p->name_hash & z->index_mask);
+		p->level = PF_INDEX_SLOT;
+		__builtin_prefetch(p->next);
+		return;
+	}
+	case PF_INDEX_SLOT: {
+		zdb_slot_t s = *(const zdb_slot_t *)p->next;
+		p->level = PF_DONE;
+		if (s.v != 0 && zdb_slot_matches(s, p->name_hash)) {
+			/* the node's header and, usually, its owner and first RRset */
+			const char *n = (const char *)zdb_slot_node(s);
+			__builtin_prefetch(n);
+			__builtin_prefetch(n + 64);
+		}
+		return;
+	}
+	default:
+		return;
+	}
+}
+
 size_t zdb_zone_count(const zdb_t *db)
 {
 	return atomic_load(&((zdb_t *)db)->table)->count;

@@ -154,6 +154,26 @@ void zdb_reclaim(zdb_t *db);
  * Any thread; only the writer reclaims. */
 void zdb_retire(zdb_t *db, void *p, void (*free_fn)(void *));
 
+/* --- prefetching a batch of lookups (zone.c) ------------------------------------------ */
+
+/* A lookup waits on up to three cache misses in a row: the zone table's slot, the zone's
+ * index slot, the node. For a batch of questions, call zdb_prefetch_start() for each,
+ * then zdb_prefetch_step() for each, twice over: every round issues one level's loads
+ * for the whole batch, so the misses of different questions overlap instead of queuing
+ * ("group prefetching"). Hints only: they read, never change, and what zdb_find_zone()
+ * and zdb_zone_find() then find is the same with or without them. Same validity as
+ * zdb_find_zone()'s result: an online reader, within one batch. */
+typedef struct zdb_prefetch {
+	uint64_t name_hash;   /* the qname's */
+	uint64_t zone_hash;   /* the suffix zdb_find_zone() probes first */
+	const void *next;     /* what the next step reads */
+	unsigned level;       /* which that is; 0: nothing more to do */
+} zdb_prefetch_t;
+
+/* qname: lowercase wire. */
+void zdb_prefetch_start(const zdb_t *db, const knot_dname_t *qname, zdb_prefetch_t *p);
+void zdb_prefetch_step(zdb_prefetch_t *p);
+
 /* --- readers (QSBR) ------------------------------------------------------------------- */
 
 typedef struct zdb_reader zdb_reader_t;
