@@ -1,8 +1,8 @@
 /* fuzz_query.c -- libFuzzer target for the DNS query path (dns/query/query.h).
  *
  * Input: byte 0 picks the transport (bit 0: TCP) and the answer buffer (bit 1: a small
- * one, 600 bytes), the rest is the message given to query_handle(). One fixed zone set,
- * built once, has every case the answer code has branches for: wildcards, an empty
+ * one, 600 bytes), the rest is the message given to query_prefetch() and query_handle().
+ * One fixed zone set, built once, has every case the answer code has branches for: wildcards, an empty
  * non-terminal, CNAME chains and loops, DNAME, delegations with glue, big RRsets. Checks
  * what must hold for any input: the answer fits the buffer and the transport's limit,
  * parses, is a response with the query's ID, and the worker's memory is reused.
@@ -130,6 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t out_max = (data[0] & 2) ? 600 : sizeof(out);
 	const uint8_t *msg = data + 1;
 	size_t msg_size = size - 1;
+	query_prefetch(db, &msg, &msg_size, 1); /* reads the raw question too: a UDP batch's */
 	size_t n = query_handle(worker, db, &src, msg, msg_size, out, out_max);
 	if (n == 0) {
 		return 0;

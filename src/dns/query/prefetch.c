@@ -25,8 +25,9 @@ static bool question_name(const uint8_t *wire, size_t size, uint8_t out[KNOT_DNA
 	size_t at = KNOT_WIRE_HEADER_SIZE, len = 0;
 	for (;;) {
 		uint8_t label = wire[at];
+		/* The next label's length (or QTYPE) must follow within the message. */
 		if (label > KNOT_DNAME_MAXLABELLEN || len + label + 1 > KNOT_DNAME_MAXLEN ||
-		    at + label + 1 > size) {
+		    at + label + 1 >= size) {
 			return false; /* also compression pointers (0xc0 and up) */
 		}
 		out[len++] = label;
