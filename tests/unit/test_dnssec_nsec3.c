@@ -320,7 +320,7 @@ static void test_proofs(void **state)
 
 	/* 7.2.1 NXDOMAIN below the apex. */
 	assert_int_equal(nsec3_proof_nxdomain(c.hashes, c.count, dn("a.b.nope.example."),
-					      dn("example."), &p), ERR_OK);
+					      dn("example."), NULL, &p), ERR_OK);
 	assert_int_equal(p.encloser, index_of(&c, "example."));
 	assert_true(rr_covers(&c, p.next_closer, "nope.example."));
 	assert_true(rr_covers(&c, p.wildcard, "*.example."));
@@ -330,23 +330,23 @@ static void test_proofs(void **state)
 
 	/* NXDOMAIN under an empty non-terminal: the ENT is the closest encloser. */
 	assert_int_equal(nsec3_proof_nxdomain(c.hashes, c.count, dn("q.y.example."),
-					      dn("y.example."), &p), ERR_OK);
+					      dn("y.example."), NULL, &p), ERR_OK);
 	assert_int_equal(p.encloser, index_of(&c, "y.example."));
 	assert_true(rr_covers(&c, p.next_closer, "q.y.example."));
 	assert_true(rr_covers(&c, p.wildcard, "*.y.example."));
 
 	/* 7.2.3 NODATA at a name, and at an empty non-terminal; 7.2.4 DS at an insecure
 	 * delegation (its own NSEC3 without DS in the bitmap). */
-	assert_int_equal(nsec3_proof_nodata(c.hashes, c.count, dn("www.example."), &p), ERR_OK);
+	assert_int_equal(nsec3_proof_nodata(c.hashes, c.count, dn("www.example."), NULL, &p), ERR_OK);
 	assert_int_equal(p.encloser, index_of(&c, "www.example."));
 	assert_int_equal(p.next_closer, -1);
 	assert_int_equal(p.wildcard, -1);
 	assert_int_equal(nsec3_proof_list(&p, list), 1);
-	assert_int_equal(nsec3_proof_nodata(c.hashes, c.count, dn("w.example."), &p), ERR_OK);
+	assert_int_equal(nsec3_proof_nodata(c.hashes, c.count, dn("w.example."), NULL, &p), ERR_OK);
 	assert_int_equal(p.encloser, index_of(&c, "w.example."));
-	assert_int_equal(nsec3_proof_nodata(c.hashes, c.count, dn("ins.example."), &p), ERR_OK);
+	assert_int_equal(nsec3_proof_nodata(c.hashes, c.count, dn("ins.example."), NULL, &p), ERR_OK);
 	assert_false(bitmap_has(&c, p.encloser, KNOT_RRTYPE_DS));
-	assert_int_equal(nsec3_proof_nodata(c.hashes, c.count, dn("nope.example."), &p),
+	assert_int_equal(nsec3_proof_nodata(c.hashes, c.count, dn("nope.example."), NULL, &p),
 			 ERR_NOTFOUND);
 
 	/* 7.2.6 an answer from *.w.example for a.b.w.example: the next closer b.w.example. */
@@ -358,16 +358,48 @@ static void test_proofs(void **state)
 
 	/* 7.2.5 NODATA from the wildcard: encloser, next closer, the wildcard's match. */
 	assert_int_equal(nsec3_proof_wildcard_nodata(c.hashes, c.count, dn("z.w.example."),
-						     dn("w.example."), &p), ERR_OK);
+						     dn("w.example."), NULL, &p), ERR_OK);
 	assert_int_equal(p.encloser, index_of(&c, "w.example."));
 	assert_true(rr_covers(&c, p.next_closer, "z.w.example."));
 	assert_int_equal(p.wildcard, index_of(&c, "*.w.example."));
 
+	/* What a zone keeps per name gives the same proofs without hashing the encloser or
+	 * its wildcard: the indexes found here, and then wrong ones, which are trusted. */
+	nsec3_known_t k = { .match = index_of(&c, "w.example.") };
+	assert_int_equal(nsec3_wildcard_index(c.hashes, c.count, dn("w.example."), &k.wildcard),
+			 ERR_OK);
+	assert_int_equal(k.wildcard, index_of(&c, "*.w.example.")); /* matched: it exists */
+	nsec3_proof_t q;
+	assert_int_equal(nsec3_proof_wildcard_nodata(c.hashes, c.count, dn("z.w.example."),
+						     dn("w.example."), &k, &q), ERR_OK);
+	assert_memory_equal(&q, &p, sizeof(p));
+	k.match = index_of(&c, "example.");
+	assert_int_equal(nsec3_wildcard_index(c.hashes, c.count, dn("example."), &k.wildcard),
+			 ERR_OK);
+	assert_true(rr_covers(&c, k.wildcard, "*.example.")); /* covered: it does not */
+	assert_int_equal(nsec3_proof_nxdomain(c.hashes, c.count, dn("a.b.nope.example."),
+					      dn("example."), NULL, &p), ERR_OK);
+	assert_int_equal(nsec3_proof_nxdomain(c.hashes, c.count, dn("a.b.nope.example."),
+					      dn("example."), &k, &q), ERR_OK);
+	assert_memory_equal(&q, &p, sizeof(p));
+	k = (nsec3_known_t){ .match = 0, .wildcard = 1 };
+	assert_int_equal(nsec3_proof_nxdomain(c.hashes, c.count, dn("a.b.nope.example."),
+					      dn("example."), &k, &q), ERR_OK);
+	assert_int_equal(q.encloser, 0);
+	assert_int_equal(q.wildcard, 1);
+	assert_int_equal(q.next_closer, p.next_closer); /* always hashed */
+	k = (nsec3_known_t){ .match = index_of(&c, "www.example."), .wildcard = -1 };
+	assert_int_equal(nsec3_proof_nodata(c.hashes, c.count, dn("www.example."), &k, &q),
+			 ERR_OK);
+	assert_int_equal(q.encloser, k.match);
+	assert_int_equal(nsec3_wildcard_index(c.hashes, 0, dn("example."), &k.wildcard),
+			 ERR_NOTFOUND);
+
 	/* Bad input: the encloser is not an ancestor; an encloser not in the chain. */
 	assert_int_equal(nsec3_proof_nxdomain(c.hashes, c.count, dn("a.example."),
-					      dn("y.example."), &p), ERR_INVAL_ARG);
+					      dn("y.example."), NULL, &p), ERR_INVAL_ARG);
 	assert_int_equal(nsec3_proof_nxdomain(c.hashes, c.count, dn("a.zz.example."),
-					      dn("zz.example."), &p), ERR_NOTFOUND);
+					      dn("zz.example."), NULL, &p), ERR_NOTFOUND);
 	nsec3_chain_clear(&c, NULL);
 }
 

@@ -494,16 +494,48 @@ static const knot_dname_t *wildcard_of(const knot_dname_t *encloser, uint8_t *bu
 	return buf;
 }
 
+int nsec3_wildcard_index(const nsec3_hash_t *hashes, size_t count, const knot_dname_t *name,
+			 ptrdiff_t *out)
+{
+	knot_dname_storage_t buf;
+	const knot_dname_t *wc = wildcard_of(name, buf);
+	if (wc == NULL) {
+		return ERR_INVAL_ARG;
+	}
+	nsec3_hash_t h;
+	int ret = nsec3_hash(wc, &h);
+	if (ret != ERR_OK) {
+		return ret;
+	}
+	*out = nsec3_find_match(hashes, count, &h);
+	if (*out < 0) {
+		*out = nsec3_find_cover(hashes, count, &h);
+	}
+	return *out < 0 ? ERR_NOTFOUND : ERR_OK;
+}
+
+/* The index of name's own NSEC3: known, or looked up. */
+static int match(const nsec3_hash_t *hashes, size_t count, const knot_dname_t *name,
+		 const nsec3_known_t *known, ptrdiff_t *out)
+{
+	if (known != NULL && known->match >= 0) {
+		*out = known->match;
+		return ERR_OK;
+	}
+	return nsec3_find_name(hashes, count, name, out);
+}
+
 /* RFC 5155 7.2.1 / 7.2.5 first two parts: the closest encloser proof. */
 static int closest_encloser(const nsec3_hash_t *hashes, size_t count, const knot_dname_t *qname,
-			    const knot_dname_t *encloser, nsec3_proof_t *out)
+			    const knot_dname_t *encloser, const nsec3_known_t *known,
+			    nsec3_proof_t *out)
 {
 	*out = (nsec3_proof_t){ -1, -1, -1 };
 	const knot_dname_t *nc = next_closer(qname, encloser);
 	if (nc == NULL) {
 		return ERR_INVAL_ARG;
 	}
-	int ret = nsec3_find_name(hashes, count, encloser, &out->encloser);
+	int ret = match(hashes, count, encloser, known, &out->encloser);
 	if (ret == ERR_OK) {
 		ret = cover(hashes, count, nc, &out->next_closer);
 	}
@@ -511,14 +543,20 @@ static int closest_encloser(const nsec3_hash_t *hashes, size_t count, const knot
 }
 
 /* The closest encloser proof, then the NSEC3 that covers (NXDOMAIN, RFC 5155 7.2.1) or
- * matches (wildcard NODATA, 7.2.5) the wildcard at the closest encloser. */
+ * matches (wildcard NODATA, 7.2.5) the wildcard at the closest encloser. Which of the
+ * two the zone's known index is follows from the zone: the wildcard exists or not. */
 static int encloser_and_wildcard(const nsec3_hash_t *hashes, size_t count,
 				 const knot_dname_t *qname, const knot_dname_t *encloser,
-				 bool is_wildcard_match, nsec3_proof_t *out)
+				 const nsec3_known_t *known, bool is_wildcard_match,
+				 nsec3_proof_t *out)
 {
-	int ret = closest_encloser(hashes, count, qname, encloser, out);
+	int ret = closest_encloser(hashes, count, qname, encloser, known, out);
 	if (ret != ERR_OK) {
 		return ret;
+	}
+	if (known != NULL && known->wildcard >= 0) {
+		out->wildcard = known->wildcard;
+		return ERR_OK;
 	}
 	knot_dname_storage_t buf;
 	const knot_dname_t *wc = wildcard_of(encloser, buf);
@@ -530,23 +568,25 @@ static int encloser_and_wildcard(const nsec3_hash_t *hashes, size_t count,
 }
 
 int nsec3_proof_nxdomain(const nsec3_hash_t *hashes, size_t count, const knot_dname_t *qname,
-			 const knot_dname_t *encloser, nsec3_proof_t *out)
+			 const knot_dname_t *encloser, const nsec3_known_t *known,
+			 nsec3_proof_t *out)
 {
-	return encloser_and_wildcard(hashes, count, qname, encloser, false, out);
+	return encloser_and_wildcard(hashes, count, qname, encloser, known, false, out);
 }
 
 int nsec3_proof_nodata(const nsec3_hash_t *hashes, size_t count, const knot_dname_t *qname,
-		       nsec3_proof_t *out)
+		       const nsec3_known_t *known, nsec3_proof_t *out)
 {
 	*out = (nsec3_proof_t){ -1, -1, -1 };
-	return nsec3_find_name(hashes, count, qname, &out->encloser); /* RFC 5155 7.2.3, 7.2.4 */
+	/* RFC 5155 7.2.3, 7.2.4 */
+	return match(hashes, count, qname, known, &out->encloser);
 }
 
 int nsec3_proof_wildcard_nodata(const nsec3_hash_t *hashes, size_t count,
 				const knot_dname_t *qname, const knot_dname_t *encloser,
-				nsec3_proof_t *out)
+				const nsec3_known_t *known, nsec3_proof_t *out)
 {
-	return encloser_and_wildcard(hashes, count, qname, encloser, true, out);
+	return encloser_and_wildcard(hashes, count, qname, encloser, known, true, out);
 }
 
 int nsec3_proof_wildcard_answer(const nsec3_hash_t *hashes, size_t count,

@@ -270,25 +270,42 @@ typedef struct nsec3_proof {
  * next_closer, wildcard. */
 size_t nsec3_proof_list(const nsec3_proof_t *proof, ptrdiff_t out[3]);
 
+/* What a zone may keep per name so that a proof hashes less: the index of the name's
+ * own NSEC3 (match) and of the NSEC3 matching or covering its wildcard child "*.name"
+ * (nsec3_wildcard_index()); -1 where not known, and the proof hashes the name itself.
+ * A NULL nsec3_known_t is all unknown. */
+typedef struct nsec3_known {
+	ptrdiff_t match;
+	ptrdiff_t wildcard;
+} nsec3_known_t;
+
+/* The index of the NSEC3 matching "*.name" when the chain has it, else of the one
+ * covering it, in *out. For building nsec3_known_t. ERR_OK; ERR_NOTFOUND (empty chain),
+ * ERR_INVAL_ARG (name too long for a wildcard child), ERR_INTERNAL. */
+int nsec3_wildcard_index(const nsec3_hash_t *hashes, size_t count, const knot_dname_t *name,
+			 ptrdiff_t *out);
+
 /* Names in these: lowercase wire; encloser is the closest encloser of qname in the zone
  * (zdb_zone_find's *encloser), a proper ancestor of qname for NXDOMAIN and wildcard
- * answers. Each returns ERR_OK, or ERR_NOTFOUND when the chain lacks an NSEC3 the proof
- * needs (a chain that does not belong to the zone), or ERR_INVAL_ARG, ERR_INTERNAL. */
+ * answers; known is what the zone knows of the encloser (of qname for NODATA), or NULL.
+ * Each returns ERR_OK, or ERR_NOTFOUND when the chain lacks an NSEC3 the proof needs (a
+ * chain that does not belong to the zone), or ERR_INVAL_ARG, ERR_INTERNAL. */
 
 /* RFC 5155 7.2.1 (NXDOMAIN): the NSEC3 matching the closest encloser, the one covering
  * the next closer name and the one covering the wildcard at the closest encloser. */
 int nsec3_proof_nxdomain(const nsec3_hash_t *hashes, size_t count, const knot_dname_t *qname,
-			 const knot_dname_t *encloser, nsec3_proof_t *out);
+			 const knot_dname_t *encloser, const nsec3_known_t *known,
+			 nsec3_proof_t *out);
 /* RFC 5155 7.2.3 and 7.2.4 (NODATA, and DS at a delegation without DS; no opt-out, so a
  * matching NSEC3 always exists), and 7.2.7 (referral to a delegation without DS, with
  * qname = the delegation): the NSEC3 matching qname, in out->encloser. */
 int nsec3_proof_nodata(const nsec3_hash_t *hashes, size_t count, const knot_dname_t *qname,
-		       nsec3_proof_t *out);
+		       const nsec3_known_t *known, nsec3_proof_t *out);
 /* RFC 5155 7.2.5 (NODATA from a wildcard): the closest encloser proof (matching the
  * encloser, covering the next closer) and the NSEC3 matching *.encloser. */
 int nsec3_proof_wildcard_nodata(const nsec3_hash_t *hashes, size_t count,
 				const knot_dname_t *qname, const knot_dname_t *encloser,
-				nsec3_proof_t *out);
+				const nsec3_known_t *known, nsec3_proof_t *out);
 /* RFC 5155 7.2.6 (an answer synthesized from a wildcard): only the NSEC3 covering the
  * next closer name (the closest encloser follows from the RRSIG's labels). */
 int nsec3_proof_wildcard_answer(const nsec3_hash_t *hashes, size_t count,

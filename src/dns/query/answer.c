@@ -415,15 +415,22 @@ static int put_denial(query_ctx_t *qc, state_t state, const step_t *step)
 	int ret = ERR_OK;
 	ptrdiff_t *narrow_at = &proof.encloser;
 	if (state == ST_MISS) {
+		nsec3_known_t k = zdb_node_nsec3_known(z, step->encloser);
 		ret = nsec3_proof_nxdomain(c->hashes, c->count, step->sname, step->encloser->owner,
-					   &proof);
+					   &k, &proof);
 	} else if (step->is_wildcard) {
+		nsec3_known_t k = zdb_node_nsec3_known(z, step->encloser);
 		ret = nsec3_proof_wildcard_nodata(c->hashes, c->count, step->sname,
-						  step->encloser->owner, &proof);
+						  step->encloser->owner, &k, &proof);
 		narrow_at = &proof.wildcard;
 	} else {
 		/* also an empty non-terminal, and DS at a delegation without one (7.2.4) */
-		ret = nsec3_proof_nodata(c->hashes, c->count, step->sname, &proof);
+		nsec3_known_t k = { -1, -1 };
+		if (step->node != NULL) {
+			assert(knot_dname_is_equal(step->node->owner, step->sname));
+			k = zdb_node_nsec3_known(z, step->node);
+		}
+		ret = nsec3_proof_nodata(c->hashes, c->count, step->sname, &k, &proof);
 	}
 	if (ret != ERR_OK) {
 		return KNOT_EOK; /* a chain that does not cover the name: sent without */
@@ -451,7 +458,8 @@ static int put_referral_ds(query_ctx_t *qc, const step_t *step)
 	}
 	const nsec3_chain_t *c = &zdb_zone_nsec3(step->zone)->chain;
 	nsec3_proof_t proof;
-	if (nsec3_proof_nodata(c->hashes, c->count, step->cut->owner, &proof) != ERR_OK) {
+	nsec3_known_t k = zdb_node_nsec3_known(step->zone, step->cut);
+	if (nsec3_proof_nodata(c->hashes, c->count, step->cut->owner, &k, &proof) != ERR_OK) {
 		return KNOT_EOK;
 	}
 	return dnssec_put_proof(qc, step->zone, &proof, NULL, -1);

@@ -294,3 +294,35 @@ int zdb_zone_sign(zdb_zone_t *z, const zdb_zone_t *prev, const zsign_policy_t *p
 	}
 	return sign_chain(z, prev, p, threads, refresh_at, &has, err);
 }
+
+/* --- the proofs' per-name indexes ------------------------------------------------------ */
+
+/* One cached index: looked up on first use. Nodes of a signed zone belong to that one
+ * version (signed zones are built whole, never patched), so the index cannot go stale;
+ * racing readers compute the same value. */
+static ptrdiff_t cached(uint32_t *slot, const nsec3_chain_t *c, const knot_dname_t *owner,
+			int (*find)(const nsec3_hash_t *, size_t, const knot_dname_t *, ptrdiff_t *))
+{
+	uint32_t v = __atomic_load_n(slot, __ATOMIC_RELAXED);
+	if (v == ZDB_NSEC3_UNKNOWN) {
+		ptrdiff_t at = -1;
+		bool is_found = find(c->hashes, c->count, owner, &at) == ERR_OK && at >= 0 &&
+				(size_t)at < ZDB_NSEC3_NONE;
+		v = is_found ? (uint32_t)at : ZDB_NSEC3_NONE;
+		__atomic_store_n(slot, v, __ATOMIC_RELAXED);
+	}
+	return v == ZDB_NSEC3_NONE ? -1 : (ptrdiff_t)v;
+}
+
+nsec3_known_t zdb_node_nsec3_known(const zdb_zone_t *z, const zdb_node_t *n)
+{
+	if (z->nsec3 == NULL) {
+		return (nsec3_known_t){ -1, -1 };
+	}
+	zdb_node_t *m = (zdb_node_t *)n; /* only the two cache fields are written */
+	const nsec3_chain_t *c = &z->nsec3->chain;
+	return (nsec3_known_t){
+		.match = cached(&m->nsec3, c, n->owner, nsec3_find_name),
+		.wildcard = cached(&m->nsec3_wildcard, c, n->owner, nsec3_wildcard_index),
+	};
+}

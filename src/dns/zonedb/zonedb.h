@@ -75,6 +75,11 @@ struct zdb_node {
 	uint16_t rrset_count;
 	uint16_t flags;              /* ZDB_NODE_* */
 	uint16_t labels;             /* label count of owner */
+	/* In a signed zone, what zdb_node_nsec3_known() found: the index in the zone's NSEC3
+	 * chain of this name's NSEC3 and of the NSEC3 matching or covering "*.owner";
+	 * ZDB_NSEC3_UNKNOWN until a query first needs it. Written once by whichever reader
+	 * gets there first (the same value for all of them), atomically. */
+	uint32_t nsec3, nsec3_wildcard;
 };
 
 typedef struct zdb_zone zdb_zone_t;
@@ -228,6 +233,11 @@ typedef struct zdb_nsec3 {
 
 /* The chain of a signed zone, or NULL for an unsigned one. */
 const zdb_nsec3_t *zdb_zone_nsec3(const zdb_zone_t *z);
+/* Node n's NSEC3 indexes in signed zone z's chain, for the proof functions: computed (one
+ * SHA-1 and one search each) when a query first needs them and kept in the node, so an
+ * encloser that proves many answers (the apex, mostly) is hashed once, not for each
+ * answer. Readers may call it concurrently. -1 where the chain has none. */
+nsec3_known_t zdb_node_nsec3_known(const zdb_zone_t *z, const zdb_node_t *n);
 
 /* One key of a zone as the signer uses it at p->now: published keys are in the DNSKEY
  * RRset (and CDS/CDNSKEY when they are SEP keys and active), active ones sign. */

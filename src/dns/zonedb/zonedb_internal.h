@@ -18,6 +18,8 @@
 #define ZDB_CHUNK_BITS 9
 #define ZDB_CHUNK_SLOTS ((size_t)1 << ZDB_CHUNK_BITS)
 #define ZDB_MAX_LABELS 128
+#define ZDB_NSEC3_UNKNOWN UINT32_MAX     /* zdb_node_t.nsec3*: not looked up yet */
+#define ZDB_NSEC3_NONE (UINT32_MAX - 1)  /* looked up: the chain has none */
 
 /* An index slot: 0 when never used, else a node's address with the top 16 bits of its
  * name's hash in the address's top 16 bits (user-space addresses fit in 48 bits), so a
