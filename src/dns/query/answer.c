@@ -86,10 +86,11 @@ static int put(query_ctx_t *qc, const zdb_zone_t *zone, const knot_rrset_t *rr, 
 /* The RRSIG RRset that covers rr, an RRset of node, or NULL (unsigned zone or RRset). */
 static const knot_rrset_t *rrsig_of(const zdb_node_t *node, const knot_rrset_t *rr)
 {
-	if (node == NULL || node->rrsigs == NULL) {
+	const knot_rrset_t *sigs = node != NULL ? zdb_node_rrsigs(node) : NULL;
+	if (sigs == NULL) {
 		return NULL;
 	}
-	const knot_rrset_t *sig = &node->rrsigs[rr - node->rrsets];
+	const knot_rrset_t *sig = &sigs[rr - node->rrsets];
 	return sig->rrs.count > 0 ? sig : NULL;
 }
 
@@ -142,9 +143,10 @@ static state_t put_any(query_ctx_t *qc, const step_t *step, const zdb_node_t *no
  * type (RFC 4035 3.1.5 leaves the choice to the server). */
 static state_t put_rrsig_query(query_ctx_t *qc, step_t *step, const zdb_node_t *node)
 {
+	const knot_rrset_t *sigs = zdb_node_rrsigs(node);
 	for (uint16_t i = 0; i < node->rrset_count; i++) {
-		if (node->rrsigs[i].rrs.count > 0) {
-			return put_state(put_answer_rr(qc, step, NULL, &node->rrsigs[i], 0, false));
+		if (sigs[i].rrs.count > 0) {
+			return put_state(put_answer_rr(qc, step, NULL, &sigs[i], 0, false));
 		}
 	}
 	return ST_NODATA;
@@ -243,7 +245,7 @@ static state_t name_found(query_ctx_t *qc, step_t *step, const zdb_node_t *node)
 	if (qtype == KNOT_RRTYPE_ANY) {
 		return put_any(qc, step, node);
 	}
-	if (qtype == KNOT_RRTYPE_RRSIG && node->rrsigs != NULL) {
+	if (qtype == KNOT_RRTYPE_RRSIG && node->sig != NULL) {
 		return put_rrsig_query(qc, step, node);
 	}
 	const knot_rrset_t *rr = zdb_node_rrset(node, qtype);

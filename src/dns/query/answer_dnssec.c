@@ -3,7 +3,7 @@
  * signatures made at query time for what only exists then (issue 7).
  *
  * DESIGN: answer.c decides what to prove; this file puts it. RRSIGs and NSEC3 RRs come
- * from the zone version as they are (zdb_node_t rrsigs, zdb_zone_nsec3()), put as struct
+ * from the zone version as they are (zdb_node_rrsigs(), zdb_zone_nsec3()), put as struct
  * copies like every other RRset. ALIAS/URL addresses and POOL CNAMEs are signed with the
  * version's signer through the worker's cache (sigcache.c). The NSEC3 of a name with
  * pseudo-records lists the types they may answer (A, AAAA, CNAME); when such a name

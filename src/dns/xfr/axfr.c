@@ -299,9 +299,10 @@ static bool view_next(xfr_out_t *o)
 		note_pseudo(o, n);
 		sign_synth(o);
 	}
-	for (uint16_t i = 0; n->rrsigs != NULL && i < n->rrset_count; i++) {
-		if (n->rrsigs[i].rrs.count > 0 && o->view->count < VIEW_MAX + 2 * SYNTH_MAX) {
-			o->view->sets[o->view->count++] = &n->rrsigs[i];
+	const knot_rrset_t *sigs = zdb_node_rrsigs(n);
+	for (uint16_t i = 0; sigs != NULL && i < n->rrset_count; i++) {
+		if (sigs[i].rrs.count > 0 && o->view->count < VIEW_MAX + 2 * SYNTH_MAX) {
+			o->view->sets[o->view->count++] = &sigs[i];
 		}
 	}
 	return true;

@@ -505,7 +505,6 @@ zdb_node_t *zdb_node_alloc(zdb_zone_t *z, const knot_dname_t *owner)
 	memcpy(n + 1, owner, size);
 	n->owner = (const knot_dname_t *)(n + 1);
 	n->labels = (uint16_t)knot_dname_labels(owner, NULL);
-	n->nsec3 = n->nsec3_wildcard = ZDB_NSEC3_UNKNOWN;
 	return n;
 }
 

@@ -22,15 +22,13 @@ static void *copy_bytes(zdb_zone_t *z, const void *p, size_t size)
 }
 
 static void copy_rrsets(zdb_zone_t *z, const zdb_node_t *c, const knot_rrset_t *from,
-			knot_rrset_t **to, uint16_t count)
+			knot_rrset_t *to, uint16_t count)
 {
-	knot_rrset_t *sets = arena_alloc(&z->gen->mem, count * sizeof(*sets));
 	for (uint16_t i = 0; i < count; i++) {
-		sets[i] = from[i];
-		sets[i].owner = (knot_dname_t *)c->owner;
-		sets[i].rrs.rdata = copy_bytes(z, from[i].rrs.rdata, from[i].rrs.size);
+		to[i] = from[i];
+		to[i].owner = (knot_dname_t *)c->owner;
+		to[i].rrs.rdata = copy_bytes(z, from[i].rrs.rdata, from[i].rrs.size);
 	}
-	*to = sets;
 }
 
 static zdb_pseudo_t *copy_pseudo(zdb_zone_t *z, const zdb_pseudo_t *ps)
@@ -57,12 +55,12 @@ static zdb_node_t *copy_node(zdb_zone_t *z, const zdb_node_t *n)
 	c->children = n->children;
 	c->rrset_count = n->rrset_count;
 	if (n->rrset_count > 0) {
-		copy_rrsets(z, c, n->rrsets, &c->rrsets, n->rrset_count);
-		if (n->rrsigs != NULL) {
-			knot_rrset_t *sigs = NULL;
-			copy_rrsets(z, c, n->rrsigs, &sigs, n->rrset_count);
-			c->rrsigs = sigs;
-		}
+		c->rrsets = arena_alloc(&z->gen->mem, n->rrset_count * sizeof(*c->rrsets));
+		copy_rrsets(z, c, n->rrsets, c->rrsets, n->rrset_count);
+	}
+	if (n->sig != NULL) { /* signed zones are not patched, so never compacted; kept whole */
+		c->sig = zdb_node_sig_new(z, n->rrset_count);
+		copy_rrsets(z, c, n->sig->rrsigs, c->sig->rrsigs, n->rrset_count);
 	}
 	if (n->pseudo != NULL) {
 		c->pseudo = copy_pseudo(z, n->pseudo);

@@ -258,12 +258,11 @@ int zdb_zone_sign(zdb_zone_t *z, const zdb_zone_t *prev, const zsign_policy_t *p
 	pos = 0;
 	for (const zdb_node_t *c; (c = zdb_zone_next(z, &pos)) != NULL;) {
 		zdb_node_t *node = (zdb_node_t *)c; /* ours: the version is not published yet */
+		node->sig = zdb_node_sig_new(z, node->rrset_count);
 		if (node->rrset_count == 0) {
-			continue;
+			continue; /* an empty non-terminal: proofs only */
 		}
-		knot_rrset_t *sigs = arena_alloc_zero(&z->gen->mem,
-						      node->rrset_count * sizeof(*sigs));
-		node->rrsigs = sigs;
+		knot_rrset_t *sigs = node->sig->rrsigs;
 		const zdb_node_t *old = prev != NULL ? zdb_zone_get(prev, node->owner) : NULL;
 		bool is_cut = node->flags & ZDB_NODE_DELEG, is_below = node->flags & ZDB_NODE_NONAUTH;
 		for (uint16_t i = 0; i < node->rrset_count; i++) {
@@ -277,8 +276,8 @@ int zdb_zone_sign(zdb_zone_t *z, const zdb_zone_t *prev, const zsign_policy_t *p
 			dst[count++].out = &sigs[i];
 			j->rrset = set;
 			const knot_rrset_t *was = old != NULL ? zdb_node_rrset(old, set->type) : NULL;
-			if (was != NULL && old->rrsigs != NULL) {
-				j->old_sigs = &old->rrsigs[was - old->rrsets].rrs;
+			if (was != NULL && old->sig != NULL) {
+				j->old_sigs = &old->sig->rrsigs[was - old->rrsets].rrs;
 				j->is_same_data = zsign_rrset_same(was, set);
 			}
 		}
@@ -314,15 +313,22 @@ static ptrdiff_t cached(uint32_t *slot, const nsec3_chain_t *c, const knot_dname
 	return v == ZDB_NSEC3_NONE ? -1 : (ptrdiff_t)v;
 }
 
+zdb_node_sig_t *zdb_node_sig_new(zdb_zone_t *z, uint16_t count)
+{
+	zdb_node_sig_t *s = arena_alloc_zero(&z->gen->mem,
+					     sizeof(*s) + count * sizeof(s->rrsigs[0]));
+	s->nsec3 = s->nsec3_wildcard = ZDB_NSEC3_UNKNOWN;
+	return s;
+}
+
 nsec3_known_t zdb_node_nsec3_known(const zdb_zone_t *z, const zdb_node_t *n)
 {
-	if (z->nsec3 == NULL) {
+	if (z->nsec3 == NULL || n->sig == NULL) {
 		return (nsec3_known_t){ -1, -1 };
 	}
-	zdb_node_t *m = (zdb_node_t *)n; /* only the two cache fields are written */
 	const nsec3_chain_t *c = &z->nsec3->chain;
 	return (nsec3_known_t){
-		.match = cached(&m->nsec3, c, n->owner, nsec3_find_name),
-		.wildcard = cached(&m->nsec3_wildcard, c, n->owner, nsec3_wildcard_index),
+		.match = cached(&n->sig->nsec3, c, n->owner, nsec3_find_name),
+		.wildcard = cached(&n->sig->nsec3_wildcard, c, n->owner, nsec3_wildcard_index),
 	};
 }

@@ -63,24 +63,35 @@ typedef struct zdb_pseudo {
 					  * name each, ready to be a CNAME's rdata */
 } zdb_pseudo_t;
 
+/* What a node of a signed zone has beyond an unsigned one (sign_zone.c). Every node of a
+ * signed zone has one, empty non-terminals included; unsigned zones pay nothing for it. */
+typedef struct zdb_node_sig {
+	/* zdb_node_nsec3_known()'s cache: the index in the zone's NSEC3 chain of the node's
+	 * NSEC3 and of the NSEC3 matching or covering "*.owner"; unknown until a query first
+	 * needs it, then written once by whichever reader gets there first (the same value
+	 * for all of them), atomically. */
+	uint32_t nsec3, nsec3_wildcard;
+	knot_rrset_t rrsigs[];       /* rrsigs[i] is the RRSIG RRset that covers rrsets[i]
+				      * (count 0 where it is not signed: NS at a cut, glue) */
+} zdb_node_sig_t;
+
 struct zdb_node {
 	const knot_dname_t *owner;   /* lowercase wire */
 	knot_rrset_t *rrsets;        /* sorted by type; each rrset's owner is this owner */
 	const zdb_pseudo_t *pseudo;  /* with ZDB_NODE_ALIAS, _URL or _POOL, else NULL */
 	const zdb_node_t *wildcard;  /* the child "*" (zdb_zone_wildcard()), or NULL */
-	const knot_rrset_t *rrsigs;  /* in a signed zone: rrsigs[i] is the RRSIG RRset that
-				      * covers rrsets[i] (count 0 where it is not signed:
-				      * NS at a cut, glue); NULL in an unsigned zone */
+	zdb_node_sig_t *sig;         /* in a signed zone; NULL in an unsigned one */
 	uint32_t children;           /* nodes one label below (empty non-terminals included) */
 	uint16_t rrset_count;
 	uint16_t flags;              /* ZDB_NODE_* */
 	uint16_t labels;             /* label count of owner */
-	/* In a signed zone, what zdb_node_nsec3_known() found: the index in the zone's NSEC3
-	 * chain of this name's NSEC3 and of the NSEC3 matching or covering "*.owner";
-	 * ZDB_NSEC3_UNKNOWN until a query first needs it. Written once by whichever reader
-	 * gets there first (the same value for all of them), atomically. */
-	uint32_t nsec3, nsec3_wildcard;
 };
+
+/* The RRSIG RRsets of n's RRsets (rrsigs[i] covers rrsets[i]), or NULL (unsigned zone). */
+static inline const knot_rrset_t *zdb_node_rrsigs(const zdb_node_t *n)
+{
+	return n->sig != NULL ? n->sig->rrsigs : NULL;
+}
 
 typedef struct zdb_zone zdb_zone_t;
 

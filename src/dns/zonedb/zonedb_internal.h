@@ -18,7 +18,7 @@
 #define ZDB_CHUNK_BITS 9
 #define ZDB_CHUNK_SLOTS ((size_t)1 << ZDB_CHUNK_BITS)
 #define ZDB_MAX_LABELS 128
-#define ZDB_NSEC3_UNKNOWN UINT32_MAX     /* zdb_node_t.nsec3*: not looked up yet */
+#define ZDB_NSEC3_UNKNOWN UINT32_MAX     /* zdb_node_sig_t.nsec3*: not looked up yet */
 #define ZDB_NSEC3_NONE (UINT32_MAX - 1)  /* looked up: the chain has none */
 
 /* An index slot: 0 when never used, else a node's address with the top 16 bits of its
@@ -133,6 +133,10 @@ zdb_zone_t *zdb_zone_new_from(const zdb_zone_t *base);
 /* A new generation (refs 1) and dropping a reference. */
 zdb_gen_t *zdb_gen_new(void);
 void zdb_gen_unref(zdb_gen_t *g);
+
+/* A node's signed-zone part with room for count RRSIG RRsets (zeroed), its NSEC3
+ * positions not yet known (sign_zone.c). */
+zdb_node_sig_t *zdb_node_sig_new(zdb_zone_t *z, uint16_t count);
 
 /* The builder, which patch.c shares (build.c). */
 typedef struct zdb_pending {
