@@ -82,6 +82,54 @@ static const rr_row_t example_com[] = {
 	{ "sub.example.com.", "DS", 3600, "54321 13 2 "
 	  "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210" },
 	{ "ns1.sub.example.com.", "A", 3600, "192.0.2.200" },
+	/* two MX targets one wildcard covers; a wildcard CNAME that meets itself */
+	{ "mx2.example.com.", "MX", 3600, "10 a.wild.example.com." },
+	{ "mx2.example.com.", "MX", 3600, "20 b.wild.example.com." },
+	{ "*.cnloop.example.com.", "CNAME", 3600, "x.cnloop.example.com." },
+	/* an MX whose first target's A RRset cannot fit 512 bytes, the second's can */
+	{ "mxbig.example.com.", "MX", 3600, "10 fat.example.com." },
+	{ "mxbig.example.com.", "MX", 3600, "20 small.example.com." },
+	{ "fat.example.com.", "A", 3600, "198.18.0.1" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.2" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.3" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.4" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.5" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.6" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.7" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.8" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.9" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.10" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.11" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.12" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.13" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.14" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.15" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.16" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.17" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.18" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.19" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.20" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.21" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.22" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.23" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.24" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.25" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.26" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.27" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.28" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.29" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.30" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.31" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.32" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.33" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.34" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.35" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.36" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.37" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.38" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.39" },
+	{ "fat.example.com.", "A", 3600, "198.18.0.40" },
+	{ "small.example.com.", "A", 3600, "198.18.1.1" },
 	/* RRsets that do not fit into 512 bytes */
 	{ "medium.example.com.", "TXT", 3600, TXT50 " " TXT50 " " TXT50 " " TXT50 },
 	{ "medium.example.com.", "TXT", 3600, TXT50 " " TXT50 " " TXT50 " " TXT50 " x" },
@@ -658,6 +706,16 @@ static void test_cname_loop(void **state)
 	rr_at(r, KNOT_ANSWER, 1, "loop2.example.com.", KNOT_RRTYPE_CNAME);
 }
 
+/* A chain through one wildcard CNAME twice: a.cnloop -> x.cnloop (the wildcard's
+ * expansion), x.cnloop -> x.cnloop (the same RR under another owner), then a loop. */
+static void test_cname_wildcard_twice(void **state)
+{
+	knot_pkt_t *r = ask(&(q_t){ .name = "a.cnloop.example.com.", .type = KNOT_RRTYPE_A });
+	expect(r, KNOT_RCODE_NOERROR, true, 2, 0, 0);
+	rr_at(r, KNOT_ANSWER, 0, "a.cnloop.example.com.", KNOT_RRTYPE_CNAME);
+	rr_at(r, KNOT_ANSWER, 1, "x.cnloop.example.com.", KNOT_RRTYPE_CNAME);
+}
+
 static void test_cname_chain_guard(void **state)
 {
 	knot_pkt_t *r = ask(&(q_t){ .name = "c0.example.com.", .type = KNOT_RRTYPE_A,
@@ -878,6 +936,29 @@ static void test_additional_mx(void **state)
 	expect(r, KNOT_RCODE_NOERROR, true, 1, 0, 2);
 	assert_int_equal(has_rr(r, KNOT_ADDITIONAL, "mail.example.com.", KNOT_RRTYPE_A), 1);
 	assert_int_equal(has_rr(r, KNOT_ADDITIONAL, "mail.example.com.", KNOT_RRTYPE_AAAA), 1);
+}
+
+/* Two targets one wildcard covers: each gets its expansion (libknot's duplicate check
+ * alone would take the second for the first, same rdata). */
+static void test_additional_wildcard_twice(void **state)
+{
+	knot_pkt_t *r = ask(&(q_t){ .name = "mx2.example.com.", .type = KNOT_RRTYPE_MX });
+	expect(r, KNOT_RCODE_NOERROR, true, 2, 0, 2);
+	expect_a(rr_at(r, KNOT_ADDITIONAL, 0, "a.wild.example.com.", KNOT_RRTYPE_A), "192.0.2.99");
+	expect_a(rr_at(r, KNOT_ADDITIONAL, 1, "b.wild.example.com.", KNOT_RRTYPE_A), "192.0.2.99");
+}
+
+/* An optional RRset that does not fit is left out, and the next one that fits still goes
+ * in (RFC 2181 9; Knot does the same); no TC for optional records. */
+static void test_additional_skips_what_does_not_fit(void **state)
+{
+	knot_pkt_t *r = ask(&(q_t){ .name = "mxbig.example.com.", .type = KNOT_RRTYPE_MX });
+	expect(r, KNOT_RCODE_NOERROR, true, 2, 0, 1);
+	assert_false(knot_wire_get_tc(r->wire));
+	expect_a(rr_at(r, KNOT_ADDITIONAL, 0, "small.example.com.", KNOT_RRTYPE_A), "198.18.1.1");
+	/* with room for both, both */
+	r = ask(&(q_t){ .name = "mxbig.example.com.", .type = KNOT_RRTYPE_MX, .has_edns = true });
+	expect(r, KNOT_RCODE_NOERROR, true, 2, 0, 41); /* RRs: parsing does not merge RRsets */
 }
 
 static void test_additional_ns(void **state)
@@ -1620,6 +1701,7 @@ int main(void)
 		cmocka_unit_test(test_cname_query_for_cname),
 		cmocka_unit_test(test_cname_chain),
 		cmocka_unit_test(test_cname_loop),
+		cmocka_unit_test(test_cname_wildcard_twice),
 		cmocka_unit_test(test_cname_chain_guard),
 		cmocka_unit_test(test_cname_to_nxdomain),
 		cmocka_unit_test(test_cname_out_of_our_zones),
@@ -1642,6 +1724,8 @@ int main(void)
 		cmocka_unit_test(test_ds_at_cut),
 		cmocka_unit_test(test_referral_truncated),
 		cmocka_unit_test(test_additional_mx),
+		cmocka_unit_test(test_additional_wildcard_twice),
+		cmocka_unit_test(test_additional_skips_what_does_not_fit),
 		cmocka_unit_test(test_additional_ns),
 		cmocka_unit_test(test_additional_srv),
 		cmocka_unit_test(test_any_minimal),

@@ -67,13 +67,38 @@ static state_t put_state(int ret)
 	}
 }
 
+/* Is rr in the answer already? libknot's KNOT_PF_CHECKDUP compares the type and the
+ * rdata's address only, so two expansions of one wildcard RRset (the same rdata under two
+ * owners: A RRsets for two MX targets, a CNAME chain passing the wildcard twice) would
+ * count as one; the owner must match too. */
+static bool is_put(const knot_pkt_t *pkt, const knot_rrset_t *rr)
+{
+	for (uint16_t i = 0; i < pkt->rrset_count; i++) {
+		const knot_rrset_t *p = &pkt->rr[i];
+		if (p->type == rr->type && p->rrs.rdata == rr->rrs.rdata &&
+		    knot_dname_is_case_equal(p->owner, rr->owner)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* knot_pkt_put() with our KNOT_PF_CHECKDUP: an RRset put already is not put again. */
+static int pkt_put(knot_pkt_t *pkt, uint16_t hint, const knot_rrset_t *rr, uint16_t flags)
+{
+	if ((flags & KNOT_PF_CHECKDUP) && is_put(pkt, rr)) {
+		return KNOT_EOK;
+	}
+	return knot_pkt_put(pkt, hint, rr, flags & (uint16_t)~KNOT_PF_CHECKDUP);
+}
+
 /* Put rr into the current section and remember it if its names may need A/AAAA. */
 static int put(query_ctx_t *qc, const zdb_zone_t *zone, const knot_rrset_t *rr, uint16_t hint,
 	       uint16_t flags, bool is_referral)
 {
 	knot_pkt_t *ans = qc->ans;
 	uint16_t index = ans->rrset_count;
-	int ret = knot_pkt_put(ans, hint, rr, flags);
+	int ret = pkt_put(ans, hint, rr, flags);
 	if (ret != KNOT_EOK || ans->rrset_count == index) {
 		return ret;
 	}
@@ -553,16 +578,23 @@ static int put_glue(query_ctx_t *qc, const query_extra_t *e, const knot_dname_t 
 			continue;
 		}
 		knot_rrset_t copy = *rr;
-		if (hint == KNOT_COMPR_HINT_NONE && node->owner[0] == 1 && node->owner[1] == '*') {
+		/* An expanded wildcard is owned by the target (written through the hint when
+		 * there is one; the owner still tells one expansion from another). */
+		if (node->owner[0] == 1 && node->owner[1] == '*') {
 			copy.owner = (knot_dname_t *)lower_copy(qc, lower);
 			if (copy.owner == NULL) {
 				return KNOT_ENOMEM;
 			}
 		}
-		/* RFC 1034 4.3.2 step 3b: only glue the referral needs may cause truncation. */
+		/* RFC 1034 4.3.2 step 3b: only glue the referral needs may cause truncation;
+		 * an optional RRset that does not fit is left out and the next ones are tried
+		 * (RFC 2181 9, as Knot). */
 		uint16_t flags = KNOT_PF_CHECKDUP | (mandatory ? 0 : KNOT_PF_NOTRUNC);
 		uint16_t before = qc->ans->rrset_count;
-		int ret = knot_pkt_put(qc->ans, hint, &copy, flags);
+		int ret = pkt_put(qc->ans, hint, &copy, flags);
+		if (ret == KNOT_ESPACE && !mandatory) {
+			continue;
+		}
 		if (ret != KNOT_EOK) {
 			return ret;
 		}
@@ -608,8 +640,7 @@ static int solve_additional(query_ctx_t *qc)
 	if (ret != KNOT_EOK) {
 		return ret;
 	}
-	ret = solve_additional_pass(qc, false);
-	return ret == KNOT_ESPACE ? KNOT_EOK : ret; /* optional records just stop */
+	return solve_additional_pass(qc, false);
 }
 
 int answer_build(query_ctx_t *qc)
