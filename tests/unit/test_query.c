@@ -56,6 +56,7 @@ static const rr_row_t example_com[] = {
 	{ "outside.example.com.", "CNAME", 3600, "www.elsewhere.org." },
 	{ "to-deleg.example.com.", "CNAME", 3600, "host.deleg.example.com." },
 	{ "to-sub.example.com.", "CNAME", 3600, "host.sub.example.com." },
+	{ "to-subapex.example.com.", "CNAME", 3600, "sub.example.com." },
 	{ "*.wild.example.com.", "A", 3600, "192.0.2.99" },
 	{ "*.wild.example.com.", "TXT", 3600, "wild" },
 	{ "exists.wild.example.com.", "TXT", 3600, "exists" },
@@ -917,6 +918,16 @@ static void test_ds_at_cut(void **state)
 	expect(r, KNOT_RCODE_NOERROR, false, 0, 2, 2);
 }
 
+/* A chain that leads to the apex of a zone we serve below a cut: the DS there is the
+ * parent's, as for a DS asked directly. */
+static void test_ds_through_cname(void **state)
+{
+	knot_pkt_t *r = ask(&(q_t){ .name = "to-subapex.example.com.", .type = KNOT_RRTYPE_DS });
+	expect(r, KNOT_RCODE_NOERROR, true, 2, 0, 0);
+	rr_at(r, KNOT_ANSWER, 0, "to-subapex.example.com.", KNOT_RRTYPE_CNAME);
+	rr_at(r, KNOT_ANSWER, 1, "sub.example.com.", KNOT_RRTYPE_DS);
+}
+
 static void test_referral_truncated(void **state)
 {
 	/* 12 NS with in-domain glue: over 512 bytes, and the glue is mandatory */
@@ -1722,6 +1733,7 @@ int main(void)
 		cmocka_unit_test(test_referral_at_cut),
 		cmocka_unit_test(test_glue_is_not_an_answer),
 		cmocka_unit_test(test_ds_at_cut),
+		cmocka_unit_test(test_ds_through_cname),
 		cmocka_unit_test(test_referral_truncated),
 		cmocka_unit_test(test_additional_mx),
 		cmocka_unit_test(test_additional_wildcard_twice),

@@ -370,17 +370,18 @@ static state_t solve(query_ctx_t *qc, step_t *step)
 	return name_not_found(qc, step, encloser);
 }
 
-/* The zone to answer from. DS lives in the parent: look its zone up from the name one
- * label up first (as Knot), so that serving both sides of a cut answers from the parent. */
-static const zdb_zone_t *zone_for_query(query_ctx_t *qc)
+/* The zone to answer name from. DS lives in the parent: look its zone up from the name
+ * one label up first (as Knot), so that serving both sides of a cut answers from the
+ * parent; for the qname and for every name a chain leads to. */
+static const zdb_zone_t *zone_for(query_ctx_t *qc, const knot_dname_t *name)
 {
-	if (qc->qtype == KNOT_RRTYPE_DS && qc->qname[0] != 0) {
-		const zdb_zone_t *z = zdb_find_zone(qc->db, knot_wire_next_label(qc->qname, NULL));
+	if (qc->qtype == KNOT_RRTYPE_DS && name[0] != 0) {
+		const zdb_zone_t *z = zdb_find_zone(qc->db, knot_wire_next_label(name, NULL));
 		if (z != NULL) {
 			return z;
 		}
 	}
-	return zdb_find_zone(qc->db, qc->qname);
+	return zdb_find_zone(qc->db, name);
 }
 
 /* Follow the chain from a first step that returned ST_FOLLOW. The zone of each name is
@@ -392,7 +393,7 @@ static state_t follow_chain(query_ctx_t *qc, step_t *step)
 	bool has_left = false;
 	state_t state = ST_FOLLOW;
 	for (unsigned i = 0; state == ST_FOLLOW; i++) {
-		const zdb_zone_t *z = i < CHAIN_MAX ? zdb_find_zone(qc->db, step->next) : NULL;
+		const zdb_zone_t *z = i < CHAIN_MAX ? zone_for(qc, step->next) : NULL;
 		if (z == NULL) {
 			return ST_HIT; /* out of our zones, or the loop guard: the client goes on */
 		}
@@ -645,7 +646,7 @@ static int solve_additional(query_ctx_t *qc)
 
 int answer_build(query_ctx_t *qc)
 {
-	const zdb_zone_t *zone = zone_for_query(qc);
+	const zdb_zone_t *zone = zone_for(qc, qc->qname);
 	qc->zone = zone;
 	if (zone == NULL) {
 		qc->rcode = KNOT_RCODE_REFUSED; /* not ours; AA stays clear */
