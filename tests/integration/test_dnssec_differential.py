@@ -21,7 +21,6 @@ iterations, salt, next hashed owner and type bitmap. Every tolerated difference 
 TOLERATED with its reason, checked as narrowly as the unsigned test's.
 """
 
-import os
 import time
 
 import dns.flags
@@ -31,14 +30,12 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-from npt import paths
-from npt.dnsdiff import (KNOTD, TIMEOUT, ZONES, Answer, Knotd, Q, exchange, load_zones,
-                         tolerance_index, tolerated_problems, unexplained,
+from npt.dnsdiff import (TIMEOUT, ZONES, Answer, Knotd, Q, binaries, chain_end, exchange,
+                         load_zones, tolerance_index, tolerated_problems, unexplained,
                          view_differences)
-from npt.server import Server, binary_exists
+from npt.server import Server
 from test_dns_differential import QUERIES as PLAIN_QUERIES
 from test_dns_differential import TOLERATED as PLAIN_TOLERATED
-from test_dns_differential import _chain_end
 
 pytestmark = pytest.mark.server
 
@@ -132,7 +129,7 @@ def _ask_knotd(ctx, name, rdtype):
 def tolerate_chain_across_zones(case, np, kn, ctx):
     """Nameplate's answer section must be knotd's plus what knotd answers (signed) for the
     chain's last name in the other hosted zone; RCODE and authority are that answer's."""
-    end = _chain_end(kn.msg, case.qname)
+    end = chain_end(kn.msg, case.qname)
     if end == dns.name.from_text(case.qname):
         return "knotd's answer is not a CNAME/DNAME chain"
     rest = _ask_knotd(ctx, end.to_text(), case.rdtype)
@@ -258,11 +255,7 @@ def wait_signed(port, zones, seconds):
 
 @pytest.fixture(scope="module")
 def signed_pair(tmp_path_factory):
-    binary = paths.nameplate_bin()
-    if not binary_exists(binary):
-        pytest.skip("nameplate binary not built: %s" % binary)
-    if not os.access(KNOTD, os.X_OK):
-        pytest.fail("knotd (Debian package knot) is not installed: %s" % KNOTD, pytrace=False)
+    binary = binaries()
     work = tmp_path_factory.mktemp("dnssec-diff")
     s = Server(work / "nameplate", binary=binary)
     s.bootstrap()

@@ -19,8 +19,10 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 import dns.zone
+import pytest
 
-from .server import free_port, stop_process, tail
+from . import paths
+from .server import binary_exists, free_port, stop_process, tail
 
 HOST = "127.0.0.1"
 TIMEOUT = 2.0
@@ -186,6 +188,17 @@ def wait_soa(port, zones, timeout):
 
 
 
+def binaries():
+    """The nameplate binary under test, after skipping the test when it is not built or
+    failing it when knotd is not installed."""
+    binary = paths.nameplate_bin()
+    if not binary_exists(binary):
+        pytest.skip("nameplate binary not built: %s" % binary)
+    if not os.access(KNOTD, os.X_OK):
+        pytest.fail("knotd (Debian package knot) is not installed: %s" % KNOTD, pytrace=False)
+    return binary
+
+
 class Knotd:
     """knotd in the foreground on a free loopback port, with a minimal config."""
 
@@ -275,12 +288,12 @@ def knot_copy(src, exported, origin):
     return "".join(out)
 
 
-def load_zones(s, binary, kdir, zones=ZONES):
-    """Import each zone file of ZONES_DIR into the bootstrapped Server s and write knotd's
-    copy into kdir. Returns (exported text by zone, knotd's file by zone)."""
+def load_zones(s, binary, kdir, zones=ZONES, zones_dir=ZONES_DIR):
+    """Import each zone file of zones_dir (<zone>.zone) into the bootstrapped Server s and
+    write knotd's copy into kdir. Returns (exported text by zone, knotd's file by zone)."""
     exported, knot_files = {}, {}
     for z in zones:
-        src = os.path.join(ZONES_DIR, z + ".zone")
+        src = os.path.join(zones_dir, z + ".zone")
         s._run(["zone", "import", "--data", s.data_dir, "--account", str(s.account_id),
                 "--zone", z, src, "--json"])
         p = subprocess.run([binary, "zone", "export", "--data", s.data_dir, "--account",
@@ -319,6 +332,110 @@ def view_differences(va, vb):
         else:
             out[k] = {"nameplate": x, "knotd": y}
     return out
+
+
+# ================================================================== chains across hosted zones
+
+CHAIN_MAX = 16  # Nameplate's limit on the steps of a CNAME/DNAME chain (docs/dns.md)
+
+
+def chain_end(msg, qname):
+    """The last name the CNAME/DNAME chain of an answer leads to from qname."""
+    links = chain_links(msg, dns.name.from_text(qname))
+    return links[-1][1] if links else dns.name.from_text(qname)
+
+
+def zone_of(name, zones):
+    """The origin (a dns.name.Name) of the longest of zones (origins as text) that holds
+    name, or None."""
+    best = None
+    for z in zones:
+        origin = dns.name.from_text(z)
+        if name.is_subdomain(origin) and (best is None or len(origin) > len(best)):
+            best = origin
+    return best
+
+
+def chain_links(msg, name):
+    """The CNAME links [(owner, target)] of msg's answer section from name on, in order."""
+    cnames = {x.name: list(x)[0].target for x in msg.answer if x.rdtype == dns.rdatatype.CNAME}
+    out, seen = [], set()
+    while name in cnames and name not in seen:
+        seen.add(name)
+        out.append((name, cnames[name]))
+        name = cnames[name]
+    return out
+
+
+def chain_expectation(case, kn, port, zones=ZONES, cname_limit=None):
+    """What RFC 1034 4.3.2 step 3a answers when a CNAME/DNAME chain goes from one hosted
+    zone (of zones) into another: the lookup restarts in the zone of the next name. knotd
+    looks only in the zone it started in, so its answers are taken zone by zone: from kn
+    the RRs up to the first name in another hosted zone, then what knotd answers for that
+    name, and so on; with cname_limit, also from the last name of an answer that stops
+    after that many CNAMEs. Returns (the answer section, as rr_set, and knotd's Answer
+    for the chain's last zone), or why there is no such answer, as a string."""
+    name, a = dns.name.from_text(case.qname), kn
+    answer, seen = set(), set()
+    for _ in range(CHAIN_MAX):
+        here = zone_of(name, zones)
+        links = chain_links(a.msg, name)
+        cut = next((i for i, (_, t) in enumerate(links) if zone_of(t, zones) != here), None)
+        if cut is None and len(links) == cname_limit and \
+                not any(x.name == links[-1][1] for x in a.msg.answer):
+            cut = len(links) - 1
+        if cut is None or zone_of(links[cut][1], zones) is None:
+            answer |= rr_set(a.msg.answer)
+            break
+        owners = [o for o, _ in links[:cut + 1]]
+        answer |= rr_set(x for x in a.msg.answer if (
+            x.rdtype == dns.rdatatype.CNAME and x.name in owners) or (
+            x.rdtype == dns.rdatatype.DNAME and any(o.is_subdomain(x.name) for o in owners)))
+        name = links[cut][1]
+        if name in seen:
+            break
+        seen.add(name)
+        a = Answer(exchange(port, Q("x", name.to_text(), case.rdtype).wire, tcp=True))
+        if a.msg is None:
+            return "knotd sent no answer for %s" % name
+    if not seen:
+        return "knotd's answer is not a chain into another hosted zone%s" % (
+            "" if cname_limit is None else " nor one cut at %d CNAMEs" % cname_limit)
+    return answer, a
+
+
+def lowered(rrs):
+    """RRs (rr_set tuples) with their owners lowercased: past the question, an owner's case
+    is the compression's choice (the question's case, or a name's in earlier rdata)."""
+    return {(x[0].lower(),) + x[1:] for x in rrs}
+
+
+def chain_problems(np, kn, want):
+    """How Nameplate's answer np differs from want, a chain_expectation for knotd's kn: its
+    answer section (owners in any case: knotd is asked name by name), the RCODE and
+    authority section of the chain's last zone, the AA flag of the first (RFC 6604 2.1: the
+    RCODE of the last name); None when it does not."""
+    want_answer, rest = want
+    problems = []
+    if lowered(rr_set(np.msg.answer)) != lowered(want_answer):
+        problems.append("answer %s, want knotd's chain plus the rest of it: %s" % (
+            sorted(rr_set(np.msg.answer)), sorted(want_answer)))
+    if np.msg.rcode() != rest.msg.rcode():
+        problems.append("rcode %s, want %s (RFC 6604: that of the last name)" % (
+            dns.rcode.to_text(np.msg.rcode()), dns.rcode.to_text(rest.msg.rcode())))
+    if rr_set(np.msg.authority) != rr_set(rest.msg.authority):
+        problems.append("authority %s, want %s" % (sorted(rr_set(np.msg.authority)),
+                                                   sorted(rr_set(rest.msg.authority))))
+    if bool(np.msg.flags & dns.flags.AA) != bool(kn.msg.flags & dns.flags.AA):
+        problems.append("AA differs from knotd's (the first owner's zone decides)")
+    return "; ".join(problems) or None
+
+
+def tolerate_chain_across_zones(case, np, kn, ctx):
+    """knotd stops at its zone's edge; Nameplate must answer as chain_expectation says
+    (chain_problems). ctx["zones"]: the hosted zones (default ZONES)."""
+    want = chain_expectation(case, kn, ctx["knotd"], ctx.get("zones", ZONES))
+    return want if isinstance(want, str) else chain_problems(np, kn, want)
 
 
 # ================================================================== judging differences
