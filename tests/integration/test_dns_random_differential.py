@@ -275,58 +275,6 @@ def knows_chain_negative_end(case, np, kn, ctx):
     return None
 
 
-def knows_additional_stops(case, np, kn, ctx):
-    a, k = np.view(), kn.view()
-    if set(view_differences(a, k)) != {"additional"}:
-        return "more than the additional section differs"
-    if not a["additional"] < k["additional"]:
-        return "Nameplate's additional section is not a part of knotd's"
-    full = Answer(exchange(ctx["knotd"], case.wire, tcp=True)).view().get("additional", set())
-
-    def rrsets(rrs):
-        return {(x[0].lower(), x[3]) for x in rrs}
-    if not rrsets(full) - rrsets(k["additional"]):
-        return "knotd left no additional RRset out"
-    return None
-
-
-def knows_wildcard_once(case, np, kn, ctx):
-    a, k = np.view(), kn.view()
-    want = chain_expectation(case, kn, ctx["knotd"], ctx["zones"], KNOT_CNAME_LIMIT)
-    if isinstance(want, str) and not set(view_differences(a, k)) <= {"answer", "additional"}:
-        return "more than the answer and additional sections differ"
-    answer = k["answer"] if isinstance(want, str) else want[0]  # or the chain's, if longer
-    if not (a["answer"] <= answer and a["additional"] <= k["additional"]):
-        return "Nameplate's sections are not parts of knotd's"
-    world = ctx["world"]
-    sent = {(w, x[3]) for x in a["answer"] | a["additional"]
-            for w in world.wildcards_of(x[0].lower().rstrip("."))}
-    for x in (answer - a["answer"]) | (k["additional"] - a["additional"]):
-        if any((w, x[3]) in sent for w in world.wildcards_of(x[0].lower().rstrip("."))):
-            return None
-    return "no RRset knotd has but Nameplate lacks expands a wildcard Nameplate expanded"
-
-
-def knows_ds_chain_to_apex(case, np, kn, ctx):
-    if case.rdtype != "DS" or np.msg.rcode() != dns.rcode.NOERROR or np.msg.authority:
-        return "not a DS query answered NOERROR without authority"
-    want = chain_expectation(case, kn, ctx["knotd"], ctx["zones"], KNOT_CNAME_LIMIT)
-    answer = rr_set(kn.msg.answer) if isinstance(want, str) else want[0]
-    if not lowered(rr_set(np.msg.answer)) < lowered(answer):
-        return "Nameplate's answer is not a part of knotd's (or of the chain's)"
-    end = chain_end(np.msg, case.qname)
-    if text_name(end) not in ctx["zones"]:
-        return "Nameplate's chain does not end at a hosted zone's apex"
-    return None
-
-
-# Known differences, not tolerated. Each: what is wrong, a check that recognizes exactly
-# that difference (None for the TTL one, recognized before comparing: RRsets written with
-# different TTLs), and the cases of the default seeds where it shows ("s<seed>:<query>"):
-# strict xfails, so a fix makes them fail until their entry goes. Seeds of long runs xfail
-# on a match.
-
-
 # Known differences, not tolerated: each with what is wrong, a check that recognizes exactly
 # that difference, and the cases of the default seeds where it shows ("s<seed>:<query>"):
 # strict xfails, so a fix makes them fail until their entry goes. Other seeds xfail on a
@@ -346,38 +294,6 @@ KNOWN_BUGS = [
                "tolerated: decide, then tolerate or fix.",
         "check": knows_chain_negative_end,
         "cases": ["s76:061", "s209:114", "s209:121", "s209:151", "s209:168", "s209:192"],
-    },
-    {
-        "name": "additional section stops at the first RRset that does not fit",
-        "bug": "When an optional additional A/AAAA RRset (of an MX, SRV or NS target) does "
-               "not fit the UDP size, Nameplate adds no further additional records "
-               "(answer.c solve_additional: 'optional records just stop'); knotd skips that "
-               "RRset and adds the later ones that fit. Both are allowed (RFC 2181 9); "
-               "Nameplate's answer is needlessly poorer.",
-        "check": knows_additional_stops,
-        "cases": ["s23:065", "s23:092", "s23:136", "s23:174", "s23:183", "s23:235", "s23:242",
-                  "s23:243", "s23:253", "s23:289"],
-    },
-    {
-        "name": "one wildcard expanded for two names",
-        "bug": "Nameplate puts RRsets with KNOT_PF_CHECKDUP, which takes two expansions of "
-               "one wildcard RRset (same rdata, other owners) for one RRset: the second is "
-               "left out. Additional A/AAAA for a second MX/SRV/NS target the same wildcard "
-               "covers are missing, and a CNAME chain that meets the wildcard again stops "
-               "there as if it were a loop (knotd sends the RR; for a real loop the last RR "
-               "shows the client the loop, RFC 1034 3.6.2).",
-        "check": knows_wildcard_once,
-        "cases": ["s209:010", "s209:171"],
-    },
-    {
-        "name": "DS query whose chain reaches a hosted zone's apex",
-        "bug": "A DS query is answered from the parent side of a cut (RFC 4035 3.1.4.1; "
-               "answer.c zone_for_query), but only for the qname: when a CNAME chain leads "
-               "to the apex of another hosted zone, Nameplate looks the DS up in that child "
-               "zone (NODATA there, and then, as a chain into another zone, no SOA) instead "
-               "of in the parent zone, where knotd goes on (e.g. with the parent's wildcard).",
-        "check": knows_ds_chain_to_apex,
-        "cases": ["s76:171"],
     },
 ]
 KNOWN_CASES = {c: bug for bug in KNOWN_BUGS for c in bug["cases"]}
