@@ -25,12 +25,12 @@ import pytest
 
 import npt.api
 from npt import compare_fixture, load_fixture, paths
-from npt.server import Server, binary_exists, free_port, stop_process, tail
+from npt.dnsdiff import KNOTD, Knotd
+from npt.server import Server, binary_exists, free_port, tail
 
 pytestmark = pytest.mark.server
 
 HOST = "127.0.0.1"
-KNOTD = "/usr/sbin/knotd"
 BOUND = 3.0  # how long a loop here waits for a verdict to change
 SUCCESS = load_fixture("checkZoneDistribution/success.http").json()
 FAILURE = load_fixture("checkZoneDistribution/failure.http").json()
@@ -309,71 +309,6 @@ def until_served(s, zone, bound=BOUND, rdtype="SOA"):
     pytest.fail("%s never served by the dns role" % zone)
 
 
-# ============================================================ knotd with an old copy
-
-class Knotd:
-    """knotd in the foreground on a free loopback port, minimal config, one zone file."""
-
-    def __init__(self, workdir, origin, path):
-        self.dir = str(workdir)
-        self.origin, self.path = origin, path
-        self.proc = None
-        self.port = None
-        self.log_path = os.path.join(self.dir, "knotd.log")
-
-    def write_conf(self):
-        for d in ("run", "storage"):
-            os.makedirs(os.path.join(self.dir, d), exist_ok=True)
-        conf = os.path.join(self.dir, "knot.conf")
-        with open(conf, "w") as f:
-            f.write("\n".join([
-                "server:",
-                "    listen: %s@%d" % (HOST, self.port),
-                "    rundir: %s" % os.path.join(self.dir, "run"),
-                "log:",
-                "  - target: stderr",
-                "    any: info",
-                "database:",
-                "    storage: %s" % os.path.join(self.dir, "storage"),
-                "template:",
-                "  - id: default",
-                "    storage: %s" % os.path.join(self.dir, "storage"),
-                "    zonefile-sync: -1",
-                "    zonefile-load: whole",
-                "    journal-content: none",
-                "zone:",
-                "  - domain: %s" % self.origin,
-                "    file: %s" % self.path,
-            ]) + "\n")
-        return conf
-
-    def start(self):
-        for _ in range(3):
-            self.port = free_port(udp_too=True)
-            log = open(self.log_path, "ab")
-            self.proc = subprocess.Popen([KNOTD, "-c", self.write_conf()],
-                                         stdin=subprocess.DEVNULL, stdout=log,
-                                         stderr=subprocess.STDOUT)
-            log.close()
-            q = dns.message.make_query(self.origin + ".", "SOA")
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and self.proc.poll() is None:
-                try:
-                    if dns.query.udp(q, HOST, port=self.port, timeout=0.2).answer:
-                        return
-                except dns.exception.Timeout:
-                    pass
-                time.sleep(0.05)
-            text = tail(self.log_path)
-            self.stop()
-            if "in use" not in text.lower():
-                raise AssertionError("knotd did not serve %s\n%s" % (self.origin, text))
-        raise AssertionError("knotd could not bind a port\n%s" % tail(self.log_path))
-
-    def stop(self):
-        self.proc = stop_process(self.proc)
-
-
 ZONE_TEXT = """$ORIGIN {z}.
 $TTL 300
 @ IN SOA ns1.localhost. hostmaster.localhost. 1 86400 7200 604800 300
@@ -407,7 +342,7 @@ def test_knotd_with_an_old_copy(tmp_path_factory):
     kfile = str(kdir / (zone + ".zone"))
     with open(kfile, "w") as f:
         f.write(p.stdout)
-    knot["d"] = Knotd(kdir, zone, kfile)
+    knot["d"] = Knotd(kdir, {zone: kfile})
     knot["d"].start()
     try:
         s.start()

@@ -32,6 +32,7 @@ import dns.zone
 import pytest
 
 from npt import paths
+from npt.dnsdiff import hdr, opt_rr, qsection
 from npt.server import Server, binary_exists
 
 pytestmark = pytest.mark.server
@@ -112,19 +113,6 @@ def header(raw):
             "aa": bool(flags & 0x400), "tc": bool(flags & 0x200), "rd": bool(flags & 0x100),
             "ra": bool(flags & 0x80), "rcode": flags & 0xF, "qd": qd, "an": an, "ns": ns,
             "ar": ar}
-
-
-def hdr(qid=0x1234, flags=0, qd=1, an=0, ns=0, ar=0):
-    return struct.pack("!HHHHHH", qid, flags, qd, an, ns, ar)
-
-
-def qsection(name="www.example.test.", rdtype=1, rdclass=1):
-    return dns.name.from_text(name).to_wire() + struct.pack("!HH", rdtype, rdclass)
-
-
-def opt_rr(payload=1232, ext_rcode=0, version=0, flags=0, rdata=b"", owner=b"\x00"):
-    return owner + struct.pack("!HHBBHH", 41, payload, ext_rcode, version, flags,
-                               len(rdata)) + rdata
 
 
 def rrs(section):

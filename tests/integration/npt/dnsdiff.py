@@ -66,7 +66,7 @@ def exchange(port, wire, tcp, timeout=TIMEOUT):
             return None
 
 
-def hdr(qid=0x4321, flags=0, qd=1, an=0, ns=0, ar=0):
+def hdr(qid=0x1234, flags=0, qd=1, an=0, ns=0, ar=0):
     return struct.pack("!HHHHHH", qid, flags, qd, an, ns, ar)
 
 
