@@ -197,6 +197,11 @@ static int zone_wide_checks(builder_t *b)
 			return fail(b->a, b->out, line,
 				    "a CNAME record cannot share its name with other records");
 		}
+		/* RFC 6672 2.4: one DNAME at a name */
+		if (same_prev && sorted[i]->type->code == KNOT_RRTYPE_DNAME &&
+		    sorted[i - 1]->type->code == KNOT_RRTYPE_DNAME) {
+			return fail(b->a, b->out, line, "a name can hold only one DNAME record");
+		}
 	}
 	return ERR_OK;
 }

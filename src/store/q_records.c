@@ -252,6 +252,27 @@ static int cname_conflict(sq_conn_t *c, const record_t *r, bool *is_conflict)
 	return rc == SQLITE_ROW ? ERR_OK : sq_err(c, rc);
 }
 
+/* DNAME is a singleton at its name (RFC 6672 2.4): a second one has no meaning. */
+static int dname_conflict(sq_conn_t *c, const record_t *r, bool *is_conflict)
+{
+	*is_conflict = false;
+	if (r->type->code != 39) { /* DNAME */
+		return ERR_OK;
+	}
+	sqlite3_stmt *s = sq_prepare(c, "SELECT EXISTS (SELECT 1 FROM records WHERE zone_id = ? "
+					"AND name = ? AND id != ? AND type_code = 39)");
+	if (s == NULL) {
+		return ERR_STORE;
+	}
+	sqlite3_bind_int64(s, 1, r->zone_id);
+	sq_bind_text(s, 2, r->name);
+	sqlite3_bind_int64(s, 3, r->id);
+	int rc = sqlite3_step(s);
+	*is_conflict = rc == SQLITE_ROW && sqlite3_column_int(s, 0) != 0;
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? ERR_OK : sq_err(c, rc);
+}
+
 static void fail(store_change_t *chg, const char *kind, size_t index, const char *message,
 		 const char *field, const char *field_message)
 {
@@ -276,6 +297,15 @@ static int put_record(sq_conn_t *c, store_change_t *chg, const char *kind, size_
 	if (is_conflict) {
 		fail(chg, kind, index, "Validation failed", "name",
 		     "a CNAME record cannot share its name with other records");
+		return ERR_INVALID;
+	}
+	ret = dname_conflict(c, r, &is_conflict);
+	if (ret != ERR_OK) {
+		return ret;
+	}
+	if (is_conflict) {
+		fail(chg, kind, index, "Validation failed", "name",
+		     "a name can hold only one DNAME record");
 		return ERR_INVALID;
 	}
 	if (!is_update) {

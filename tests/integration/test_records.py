@@ -508,6 +508,24 @@ def test_cname_rules(api):
     assert api.ok("GET", "/zones/%s/records/%d" % (zone, a["id"]))["data"]["name"] == "other"
 
 
+def test_dname_is_a_singleton(api):
+    # RFC 6672 2.4: at most one DNAME at a name; the refusal names the field and changes nothing.
+    zone = api.new_zone("dname")
+    api.create(zone, checker=check_ext, name="old", type="DNAME", content="new.example.net")
+    api.create(zone, name="old", type="TXT", content="kept")
+    before, serial = api.records(zone, checker=check_ext), api.serial(zone)
+    errors = api.create_fails(zone, name="old", type="DNAME", content="other.example.net")
+    assert "name" in errors, errors
+    assert api.records(zone, checker=check_ext) == before and api.serial(zone) == serial
+    other = api.create(zone, checker=check_ext, name="elsewhere", type="DNAME",
+                       content="other.example.net")
+    r, body = api.call("PATCH", "/zones/%s/records/%d" % (zone, other["id"]),
+                       json={"name": "old"})
+    assert r.status_code == 400 and "name" in body["errors"], body
+    after = user_records(api.records(zone, checker=check_ext))
+    assert [x for x in after if x["id"] != other["id"]] == user_records(before)
+
+
 def test_duplicates(api):
     zone = api.new_zone("dup")
     api.create(zone, name="www", type="A", content="192.0.2.1")

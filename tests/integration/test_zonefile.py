@@ -171,6 +171,8 @@ def test_import_replaces_custom_records_only(server):
     ("$ORIGIN bad.test.\nok 300 IN A 192.0.2.1\nc 300 IN CNAME x.test.\nc 300 IN A 192.0.2.2\n",
      4, "CNAME"),
     ("$ORIGIN bad.test.\nd 300 IN A 192.0.2.1\nd 300 IN A 192.0.2.1\n", 3, "duplicate"),
+    ("$ORIGIN bad.test.\nd 300 IN DNAME a.test.\nd 300 IN TXT ok\nd 300 IN DNAME b.test.\n", 4,
+     "DNAME"),
     ("$ORIGIN bad.test.\nt 10 IN A 192.0.2.1\n", 2, "TTL"),
     ("$ORIGIN bad.test.\nx.other.org. 300 IN A 192.0.2.1\n", 2, "outside"),
     ("$ORIGIN bad.test.\n$INCLUDE /etc/passwd\n", 2, "INCLUDE"),
