@@ -42,13 +42,13 @@ from npt import zonegen
 from npt.dnsdiff import (TIMEOUT, Answer, Knotd, Q, binaries, chain_end, chain_expectation,
                          chain_problems, exchange, load_zones, lowered, rr_set,
                          tolerate_chain_across_zones, unexplained, view_differences,
-                         wait_soa, zone_records)
+                         wait_soa, whole_answer, zone_records)
 from npt.server import Server, ServerError
 from test_dns_differential import TOLERATED as FIXED_TOLERATED
 
 pytestmark = pytest.mark.server
 
-DEFAULT_SEEDS = (23, 76, 209)  # between them, every entry of KNOWN_BUGS
+DEFAULT_SEEDS = (23, 76, 209)  # between them, every tolerance and (when listed) KNOWN_BUGS entry
 KNOT_CNAME_LIMIT = 5  # knotd 3.2 puts at most this many CNAMEs of a chain in one answer
 QUERIES_PER_SEED = int(os.environ.get("NAMEPLATE_RANDOM_DIFF_QUERIES") or 300)
 
@@ -85,23 +85,6 @@ def fixed_tolerance(name):
     return next(t for t in FIXED_TOLERATED if t["name"] == name)
 
 
-def udp_limit(case):
-    """The most bytes either server sends over UDP for case (both have a 1232 maximum)."""
-    m = dns.message.from_wire(case.wire)
-    return 512 if m.edns < 0 else min(max(m.payload, 512), 1232)
-
-
-def whole_answer(case, np, kn, ctx):
-    """When Nameplate truncated to no RRs an answer knotd did not truncate: Nameplate's
-    whole answer (over TCP), if it is too long for the UDP size; else None."""
-    if not np.msg.flags & dns.flags.TC or kn.msg.flags & dns.flags.TC or np.msg.answer or \
-            np.msg.authority:
-        return None
-    whole = Answer(exchange(ctx["nameplate"], case.wire, tcp=True, timeout=TIMEOUT))
-    limit = udp_limit(case) - (11 if np.msg.edns >= 0 else 0)
-    return whole if whole.msg is not None and len(whole.raw) > limit else None
-
-
 def tolerate_empty_truncation(case, np, kn, ctx):
     if np.msg is None or kn.msg is None:
         return "no message"
@@ -136,7 +119,7 @@ def tolerate_knot_cname_limit(case, np, kn, ctx):
     plain = chain_expectation(case, kn, ctx["knotd"], ctx["zones"])
     if not isinstance(plain, str) and plain[0] == want[0]:
         return "knotd's limit does not cut this chain"
-    problem = chain_problems(np, kn, want)
+    problem = chain_problems(case, np, kn, want, ctx)
     return None if problem is None else "not the rest of the chain: %s" % problem
 
 
@@ -258,44 +241,11 @@ def with_knotd_ttls(a, ttls):
 
 # ================================================================== known bugs
 
-def knows_chain_negative_end(case, np, kn, ctx):
-    np = whole_answer(case, np, kn, ctx) or np
-    want = chain_expectation(case, kn, ctx["knotd"], ctx["zones"], KNOT_CNAME_LIMIT)
-    if isinstance(want, str):
-        return want
-    want_answer, rest = want
-    authority = {x.rdtype for x in rest.msg.authority}
-    if rest.msg.rcode() != dns.rcode.NXDOMAIN and dns.rdatatype.SOA not in authority and \
-            dns.rdatatype.NS not in authority:
-        return "the chain's last name has an answer"
-    if lowered(rr_set(np.msg.answer)) != lowered(want_answer):
-        return "Nameplate's answer section is not the whole chain"
-    if np.msg.rcode() != dns.rcode.NOERROR or np.msg.authority:
-        return "Nameplate's answer is not NOERROR with an empty authority section"
-    return None
-
-
 # Known differences, not tolerated: each with what is wrong, a check that recognizes exactly
 # that difference, and the cases of the default seeds where it shows ("s<seed>:<query>"):
 # strict xfails, so a fix makes them fail until their entry goes. Other seeds xfail on a
 # match.
-KNOWN_BUGS = [
-    {
-        "name": "chain into another hosted zone ends in NXDOMAIN, NODATA or a referral",
-        "bug": "Nameplate follows a CNAME/DNAME chain into another hosted zone (RFC 1034 "
-               "4.3.2 step 3a) but, when the last name there does not exist, lacks the type "
-               "or is below a zone cut, answers NOERROR with an empty authority section "
-               "(answer.c follow_chain: 'only the first zone decides RCODE and authority'). "
-               "docs/dns.md now calls this intended (RFC 1034 4.3.2 step 3c), but RFC 6604 "
-               "2.1 says the RCODE MUST be the last name's, and RFC 2308 puts its SOA in "
-               "the authority section; and knotd differs where the next name is below a cut "
-               "of the first zone to the hosted child (a referral) or a hosted child its "
-               "zone does not delegate (NXDOMAIN). Not clearly RFC-correct, so not "
-               "tolerated: decide, then tolerate or fix.",
-        "check": knows_chain_negative_end,
-        "cases": ["s76:061", "s209:114", "s209:121", "s209:151", "s209:168", "s209:192"],
-    },
-]
+KNOWN_BUGS = []
 KNOWN_CASES = {c: bug for bug in KNOWN_BUGS for c in bug["cases"]}
 
 

@@ -53,6 +53,7 @@ static const rr_row_t example_com[] = {
 	{ "dangling.example.com.", "CNAME", 3600, "nothere.example.com." },
 	{ "ext.example.com.", "CNAME", 3600, "www.example.net." },
 	{ "ext-nx.example.com.", "CNAME", 3600, "nothere.example.net." },
+	{ "ext-cut.example.com.", "CNAME", 3600, "www.cut.example.net." },
 	{ "outside.example.com.", "CNAME", 3600, "www.elsewhere.org." },
 	{ "to-deleg.example.com.", "CNAME", 3600, "host.deleg.example.com." },
 	{ "to-sub.example.com.", "CNAME", 3600, "host.sub.example.com." },
@@ -144,6 +145,7 @@ static const rr_row_t example_net[] = {
 	{ "ns.example.net.", "A", 60, "198.51.100.53" },
 	{ "www.example.net.", "A", 60, "198.51.100.80" },
 	{ "x.example.net.", "A", 60, "198.51.100.1" },
+	{ "cut.example.net.", "NS", 60, "ns.example.org." },
 	{ NULL, NULL, 0, NULL },
 };
 
@@ -749,11 +751,18 @@ static void test_cname_into_other_zone(void **state)
 	expect(r, KNOT_RCODE_NOERROR, true, 2, 0, 0);
 	rr_at(r, KNOT_ANSWER, 0, "ext.example.com.", KNOT_RRTYPE_CNAME);
 	expect_a(rr_at(r, KNOT_ANSWER, 1, "www.example.net.", KNOT_RRTYPE_A), "198.51.100.80");
-	/* only the first zone decides the RCODE: no NXDOMAIN, no SOA of the other zone */
+	/* the last name decides the RCODE and authority (RFC 6604 2.1), the first AA */
 	r = ask(&(q_t){ .name = "ext-nx.example.com.", .type = KNOT_RRTYPE_A });
-	expect(r, KNOT_RCODE_NOERROR, true, 1, 0, 0);
+	expect(r, KNOT_RCODE_NXDOMAIN, true, 1, 1, 0);
+	rr_at(r, KNOT_ANSWER, 0, "ext-nx.example.com.", KNOT_RRTYPE_CNAME);
+	expect_soa(r, "example.net.", 60);
 	r = ask(&(q_t){ .name = "ext.example.com.", .type = KNOT_RRTYPE_TXT });
-	expect(r, KNOT_RCODE_NOERROR, true, 1, 0, 0);
+	expect(r, KNOT_RCODE_NOERROR, true, 1, 1, 0);
+	expect_soa(r, "example.net.", 60);
+	/* below a cut of the other zone: its referral */
+	r = ask(&(q_t){ .name = "ext-cut.example.com.", .type = KNOT_RRTYPE_A });
+	expect(r, KNOT_RCODE_NOERROR, true, 1, 1, 0);
+	rr_at(r, KNOT_AUTHORITY, 0, "cut.example.net.", KNOT_RRTYPE_NS);
 }
 
 static void test_cname_into_delegation(void **state)
@@ -859,7 +868,11 @@ static void test_dname_yxdomain(void **state)
 	rr_at(r, KNOT_ANSWER, 0, "long.example.com.", KNOT_RRTYPE_DNAME);
 	/* a short prefix fits */
 	r = ask(&(q_t){ .name = "x.long.example.com.", .type = KNOT_RRTYPE_A });
-	expect(r, KNOT_RCODE_NOERROR, true, 2, 0, 0);
+	expect(r, KNOT_RCODE_NXDOMAIN, true, 2, 0, 0); /* the target is not in example.net */
+	/* whose SOA fits only beyond 512 bytes (left out without TC, as Knot) */
+	r = ask(&(q_t){ .name = "x.long.example.com.", .type = KNOT_RRTYPE_A, .has_edns = true });
+	expect(r, KNOT_RCODE_NXDOMAIN, true, 2, 1, 0);
+	expect_soa(r, "example.net.", 60);
 }
 
 static void test_dname_cname_query(void **state)

@@ -5,9 +5,10 @@
  * one zone and puts what it finds into the answer section: HIT, NODATA, MISS (NXDOMAIN),
  * DELEG (a zone cut at or above the name), or FOLLOW (a CNAME, or a DNAME with its
  * synthesized CNAME: the next name to look up). The chain is followed for at most
- * CHAIN_MAX steps, also into other zones we serve; but only the first zone decides the
- * RCODE, AA and the authority section: once a chain leaves it, later steps only add
- * answer RRsets. RRsets are never copied: the zone's knot_rrset_t is put as a struct
+ * CHAIN_MAX steps, also into other zones we serve (RFC 1034 4.3.2 step 3a restarts at
+ * step 1). The first step decides AA; the last decides the RCODE and the authority
+ * section (RFC 6604 2.1), wherever the chain ends: an NXDOMAIN, NODATA or referral in
+ * another hosted zone answers with that zone's SOA or NS. RRsets are never copied: the zone's knot_rrset_t is put as a struct
  * copy whose owner is the name being answered (which is how wildcards are expanded);
  * the answer for the qname uses the question as its owner (a compression pointer), so
  * the client's case survives (0x20). Additional A/AAAA come last, from the zone of the
@@ -389,20 +390,14 @@ static const zdb_zone_t *zone_for(query_ctx_t *qc, const knot_dname_t *name)
  * answered from that zone rather than with a referral. */
 static state_t follow_chain(query_ctx_t *qc, step_t *step)
 {
-	const zdb_zone_t *first = step->zone;
-	bool has_left = false;
 	state_t state = ST_FOLLOW;
 	for (unsigned i = 0; state == ST_FOLLOW; i++) {
 		const zdb_zone_t *z = i < CHAIN_MAX ? zone_for(qc, step->next) : NULL;
 		if (z == NULL) {
 			return ST_HIT; /* out of our zones, or the loop guard: the client goes on */
 		}
-		has_left |= z != first;
 		*step = (step_t){ .zone = z, .sname = step->next };
 		state = solve(qc, step);
-		if (has_left && state != ST_TRUNC && state != ST_FAIL && state != ST_FOLLOW) {
-			state = ST_HIT; /* only the first zone decides RCODE and authority */
-		}
 	}
 	return state;
 }
@@ -512,15 +507,16 @@ static int put_wildcard_proofs(query_ctx_t *qc)
 	return KNOT_EOK;
 }
 
-static int solve_negative(query_ctx_t *qc, state_t state, const step_t *step,
-			  const zdb_zone_t *zone)
+/* The SOA and the denial come from the zone of the chain's last name (RFC 2308 3). */
+static int solve_negative(query_ctx_t *qc, state_t state, const step_t *step)
 {
-	int ret = put_soa(qc, zone);
+	int ret = put_soa(qc, step->zone);
 	return ret == KNOT_EOK ? put_denial(qc, state, step) : ret;
 }
 
-static int solve_authority(query_ctx_t *qc, state_t state, const step_t *step,
-			   const zdb_zone_t *zone)
+/* The last step decides the RCODE and the authority section (RFC 6604 2.1); AA was set
+ * by the first. */
+static int solve_authority(query_ctx_t *qc, state_t state, const step_t *step)
 {
 	knot_pkt_begin(qc->ans, KNOT_AUTHORITY);
 	int ret = put_wildcard_proofs(qc);
@@ -530,9 +526,9 @@ static int solve_authority(query_ctx_t *qc, state_t state, const step_t *step,
 	switch (state) {
 	case ST_MISS:
 		qc->rcode = KNOT_RCODE_NXDOMAIN;
-		return solve_negative(qc, state, step, zone);
+		return solve_negative(qc, state, step);
 	case ST_NODATA:
-		return solve_negative(qc, state, step, zone);
+		return solve_negative(qc, state, step);
 	case ST_DELEG: {
 		/* The builder flags a node DELEG only with an NS RRset, NONAUTH only below one. */
 		assert(step->cut != NULL);
@@ -662,7 +658,7 @@ int answer_build(query_ctx_t *qc)
 	if (state == ST_FOLLOW) {
 		state = follow_chain(qc, &step);
 	}
-	int ret = solve_authority(qc, state, &step, zone);
+	int ret = solve_authority(qc, state, &step);
 	if (ret != KNOT_EOK) {
 		return ret;
 	}
