@@ -535,7 +535,10 @@ int dns_server_start(dns_server_t **out, const dns_server_conf_t *conf, zdb_t *d
 	if (ret == ERR_OK) {
 		ret = bind_all(s);
 	}
-	if (ret == ERR_OK) {
+	/* A UDP worker with one socket waits in recvmmsg (udp.c run_single): an epoll set
+	 * would leave its entry on the socket's wait queue, and every query arriving and
+	 * every answer sent would call into it (sock_def_readable, sock_wfree). */
+	if (ret == ERR_OK && s->addr_count > 1) {
 		ret = workers_poll_init(s, s->udp);
 	}
 	if (ret == ERR_OK) {
