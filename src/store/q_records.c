@@ -233,12 +233,11 @@ static int load_record(sq_conn_t *c, arena_t *a, const zone_t *zone, int64_t id,
 	return rc == SQLITE_ROW ? ERR_OK : rc == SQLITE_DONE ? ERR_NOTFOUND : sq_err(c, rc);
 }
 
-/* CNAME stands alone at its name (RFC 1034 3.6.2, RFC 2181 10.1). */
-static int cname_conflict(sq_conn_t *c, const record_t *r, bool *is_conflict)
+/* Whether the zone has another record at r's name that sql (binding zone_id, name, id
+ * and r's type code, in that order) selects. */
+static int other_exists(sq_conn_t *c, const record_t *r, const char *sql, bool *exists)
 {
-	sqlite3_stmt *s = sq_prepare(c, "SELECT EXISTS (SELECT 1 FROM records WHERE zone_id = ? "
-					"AND name = ? AND id != ? AND (? = 5 OR type_code = 5) "
-					"AND type_code NOT IN (46, 47, 50))");
+	sqlite3_stmt *s = sq_prepare(c, sql);
 	if (s == NULL) {
 		return ERR_STORE;
 	}
@@ -247,30 +246,25 @@ static int cname_conflict(sq_conn_t *c, const record_t *r, bool *is_conflict)
 	sqlite3_bind_int64(s, 3, r->id);
 	sqlite3_bind_int(s, 4, r->type->code);
 	int rc = sqlite3_step(s);
-	*is_conflict = rc == SQLITE_ROW && sqlite3_column_int(s, 0) != 0;
+	*exists = rc == SQLITE_ROW && sqlite3_column_int(s, 0) != 0;
 	sqlite3_reset(s);
 	return rc == SQLITE_ROW ? ERR_OK : sq_err(c, rc);
+}
+
+/* CNAME stands alone at its name (RFC 1034 3.6.2, RFC 2181 10.1). */
+static int cname_conflict(sq_conn_t *c, const record_t *r, bool *is_conflict)
+{
+	return other_exists(c, r, "SELECT EXISTS (SELECT 1 FROM records WHERE zone_id = ? "
+				  "AND name = ? AND id != ? AND (? = 5 OR type_code = 5) "
+				  "AND type_code NOT IN (46, 47, 50))", is_conflict);
 }
 
 /* DNAME is a singleton at its name (RFC 6672 2.4): a second one has no meaning. */
 static int dname_conflict(sq_conn_t *c, const record_t *r, bool *is_conflict)
 {
-	*is_conflict = false;
-	if (r->type->code != 39) { /* DNAME */
-		return ERR_OK;
-	}
-	sqlite3_stmt *s = sq_prepare(c, "SELECT EXISTS (SELECT 1 FROM records WHERE zone_id = ? "
-					"AND name = ? AND id != ? AND type_code = 39)");
-	if (s == NULL) {
-		return ERR_STORE;
-	}
-	sqlite3_bind_int64(s, 1, r->zone_id);
-	sq_bind_text(s, 2, r->name);
-	sqlite3_bind_int64(s, 3, r->id);
-	int rc = sqlite3_step(s);
-	*is_conflict = rc == SQLITE_ROW && sqlite3_column_int(s, 0) != 0;
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? ERR_OK : sq_err(c, rc);
+	return other_exists(c, r, "SELECT EXISTS (SELECT 1 FROM records WHERE zone_id = ? "
+				  "AND name = ? AND id != ? AND ? = 39 AND type_code = 39)",
+			    is_conflict);
 }
 
 static void fail(store_change_t *chg, const char *kind, size_t index, const char *message,
