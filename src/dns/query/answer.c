@@ -8,12 +8,13 @@
  * CHAIN_MAX steps, also into other zones we serve (RFC 1034 4.3.2 step 3a restarts at
  * step 1). The first step decides AA; the last decides the RCODE and the authority
  * section (RFC 6604 2.1), wherever the chain ends: an NXDOMAIN, NODATA or referral in
- * another hosted zone answers with that zone's SOA or NS. RRsets are never copied: the zone's knot_rrset_t is put as a struct
- * copy whose owner is the name being answered (which is how wildcards are expanded);
- * the answer for the qname uses the question as its owner (a compression pointer), so
- * the client's case survives (0x20). Additional A/AAAA come last, from the zone of the
- * RRset that names them, as Knot's glue: mandatory for in-domain glue of a referral
- * (truncate if it does not fit), optional otherwise.
+ * another hosted zone answers with that zone's SOA or NS. RRsets are never copied: the
+ * zone's knot_rrset_t is put as a struct copy whose owner is the name being answered
+ * (which is how wildcards are expanded); the answer for the qname uses the question as
+ * its owner (a compression pointer), so the client's case survives (0x20). Additional
+ * A/AAAA come last, from the zone of the RRset that names them, as Knot's glue:
+ * mandatory for in-domain glue of a referral (truncate if it does not fit), optional
+ * otherwise.
  *
  * ALIAS, URL and POOL (issue 5) live beside a node's RRsets (zdb_pseudo_t) and only
  * answer what the node's own RRsets do not: a real RRset of the asked type wins, then
