@@ -345,14 +345,21 @@ def chain_end(msg, qname):
     return links[-1][1] if links else dns.name.from_text(qname)
 
 
-def zone_of(name, zones):
+def zone_of(name, zones, rdtype=None):
     """The origin (a dns.name.Name) of the longest of zones (origins as text) that holds
-    name, or None."""
+    name, or None. For a DS question the parent side answers (RFC 4035 3.1.4.1): a zone's
+    own apex then belongs to the hosted zone above it, if there is one."""
+    if isinstance(rdtype, str):
+        rdtype = dns.rdatatype.from_text(rdtype)
     best = None
     for z in zones:
         origin = dns.name.from_text(z)
+        if rdtype == dns.rdatatype.DS and origin == name and len(name) > 1:
+            continue
         if name.is_subdomain(origin) and (best is None or len(origin) > len(best)):
             best = origin
+    if best is None and rdtype == dns.rdatatype.DS:
+        return zone_of(name, zones)
     return best
 
 
@@ -378,9 +385,10 @@ def chain_expectation(case, kn, port, zones=ZONES, cname_limit=None):
     name, a = dns.name.from_text(case.qname), kn
     answer, seen = set(), set()
     for _ in range(CHAIN_MAX):
-        here = zone_of(name, zones)
+        here = zone_of(name, zones, case.rdtype)
         links = chain_links(a.msg, name)
-        cut = next((i for i, (_, t) in enumerate(links) if zone_of(t, zones) != here), None)
+        cut = next((i for i, (_, t) in enumerate(links)
+                    if zone_of(t, zones, case.rdtype) != here), None)
         if cut is None and len(links) == cname_limit and \
                 not any(x.name == links[-1][1] for x in a.msg.answer):
             cut = len(links) - 1
