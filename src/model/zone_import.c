@@ -168,6 +168,37 @@ static int cmp_records(const void *x, const void *y)
 	return c != 0 ? c : (a->priority > b->priority) - (a->priority < b->priority);
 }
 
+/* Whether name (relative, lowercase; "" is the apex) lies strictly below owner. */
+static bool is_below(const char *name, const char *owner)
+{
+	size_t n = strlen(name), o = strlen(owner);
+	if (o == 0) {
+		return n > 0;
+	}
+	return n > o + 1 && name[n - o - 1] == '.' && memcmp(name + n - o, owner, o) == 0;
+}
+
+/* RFC 6672 2.4: no records below a DNAME's owner (knotd refuses such a zone). DNAMEs are
+ * few: each record is compared with each of them. */
+static int dname_subtree_checks(builder_t *b)
+{
+	const zone_import_t *out = b->out;
+	for (size_t d = 0; d < out->count; d++) {
+		const record_t *dn = &out->records[d];
+		if (dn->type->code != KNOT_RRTYPE_DNAME) {
+			continue;
+		}
+		for (size_t i = 0; i < out->count; i++) {
+			if (is_below(out->records[i].name, dn->name)) {
+				size_t line = b->lines[i] > b->lines[d] ? b->lines[i] : b->lines[d];
+				return fail(b->a, b->out, line,
+					    "a name below a DNAME record cannot hold records");
+			}
+		}
+	}
+	return ERR_OK;
+}
+
 /* What the store checks per record, for the whole file at once. */
 static int zone_wide_checks(builder_t *b)
 {
@@ -203,7 +234,7 @@ static int zone_wide_checks(builder_t *b)
 			return fail(b->a, b->out, line, "a name can hold only one DNAME record");
 		}
 	}
-	return ERR_OK;
+	return dname_subtree_checks(b);
 }
 
 int zone_import_parse(arena_t *a, const zone_t *zone, const char *text, size_t len,

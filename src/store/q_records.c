@@ -267,6 +267,47 @@ static int dname_conflict(sq_conn_t *c, const record_t *r, bool *is_conflict)
 			    is_conflict);
 }
 
+/* RFC 6672 2.4: nothing below a DNAME's owner (knotd refuses such a zone): no DNAME at
+ * an ancestor of r's name (the apex included), and, for a DNAME, no record below it.
+ * *why is the rule r breaks, or NULL. */
+static int dname_subtree_conflict(sq_conn_t *c, const record_t *r, const char **why)
+{
+	*why = NULL;
+	sqlite3_stmt *s = sq_prepare(c, "SELECT EXISTS (SELECT 1 FROM records WHERE zone_id = ? "
+					"AND name = ? AND id != ? AND type_code = 39)");
+	if (s == NULL) {
+		return ERR_STORE;
+	}
+	int rc = SQLITE_ROW;
+	for (const char *p = r->name; *p != '\0' && *why == NULL && rc == SQLITE_ROW;) {
+		const char *dot = strchr(p, '.');
+		p = dot != NULL ? dot + 1 : "";
+		sqlite3_bind_int64(s, 1, r->zone_id);
+		sq_bind_text(s, 2, p);
+		sqlite3_bind_int64(s, 3, r->id);
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW && sqlite3_column_int(s, 0) != 0) {
+			*why = "a name below a DNAME record cannot hold records";
+		}
+		sqlite3_reset(s);
+	}
+	if (rc != SQLITE_ROW) {
+		return sq_err(c, rc);
+	}
+	if (*why != NULL || r->type->code != 39) { /* DNAME */
+		return ERR_OK;
+	}
+	/* Names are relative and lowercase: below "d" is "*.d", below the apex "" is all. */
+	bool below = false;
+	int ret = other_exists(c, r, "SELECT EXISTS (SELECT 1 FROM records WHERE zone_id = ?1 "
+				     "AND ?4 = 39 AND id != ?3 AND (?2 = '' AND name != '' OR "
+				     "substr(name, -length(?2) - 1) = '.' || ?2))", &below);
+	if (ret == ERR_OK && below) {
+		*why = "a DNAME record cannot be placed above names that hold records";
+	}
+	return ret;
+}
+
 static void fail(store_change_t *chg, const char *kind, size_t index, const char *message,
 		 const char *field, const char *field_message)
 {
@@ -300,6 +341,15 @@ static int put_record(sq_conn_t *c, store_change_t *chg, const char *kind, size_
 	if (is_conflict) {
 		fail(chg, kind, index, "Validation failed", "name",
 		     "a name can hold only one DNAME record");
+		return ERR_INVALID;
+	}
+	const char *why = NULL;
+	ret = dname_subtree_conflict(c, r, &why);
+	if (ret != ERR_OK) {
+		return ret;
+	}
+	if (why != NULL) {
+		fail(chg, kind, index, "Validation failed", "name", why);
 		return ERR_INVALID;
 	}
 	if (!is_update) {

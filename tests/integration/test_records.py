@@ -526,6 +526,30 @@ def test_dname_is_a_singleton(api):
     assert [x for x in after if x["id"] != other["id"]] == user_records(before)
 
 
+def test_nothing_below_a_dname(api):
+    # RFC 6672 2.4: no records below a DNAME's owner, whichever comes first; an apex DNAME
+    # leaves room for nothing but the apex. Each refusal names the field, changes nothing.
+    zone = api.new_zone("dnsub")
+    api.create(zone, checker=check_ext, name="old", type="DNAME", content="new.example.net")
+    www = api.create(zone, name="www", type="A", content="192.0.2.1")
+    before, serial = api.records(zone, checker=check_ext), api.serial(zone)
+    for name in ("x.old", "a.b.old", "*.old"):
+        assert "name" in api.create_fails(zone, name=name, type="A", content="192.0.2.2")
+    assert "name" in api.create_fails(zone, name="y.old", type="DNAME", content="e.example")
+    assert "name" in api.create_fails(zone, name="", type="DNAME", content="e.example")
+    r, body = api.call("PATCH", "/zones/%s/records/%d" % (zone, www["id"]),
+                       json={"name": "z.old"})
+    assert r.status_code == 400 and "name" in body["errors"], body
+    # a record first, then a DNAME above it
+    api.create(zone, name="a.sub", type="TXT", content="here")
+    before, serial = api.records(zone, checker=check_ext), api.serial(zone)
+    assert "name" in api.create_fails(zone, name="sub", type="DNAME", content="e.example")
+    assert api.records(zone, checker=check_ext) == before and api.serial(zone) == serial
+    # a DNAME beside other types at its own name is fine; "bold" is not below "old"
+    api.create(zone, checker=check_ext, name="www", type="DNAME", content="e.example")
+    api.create(zone, name="x.bold", type="A", content="192.0.2.3")
+
+
 def test_duplicates(api):
     zone = api.new_zone("dup")
     api.create(zone, name="www", type="A", content="192.0.2.1")
