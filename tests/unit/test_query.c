@@ -131,6 +131,7 @@ static const rr_row_t example_com[] = {
 	{ "fat.example.com.", "A", 3600, "198.18.0.38" },
 	{ "fat.example.com.", "A", 3600, "198.18.0.39" },
 	{ "fat.example.com.", "A", 3600, "198.18.0.40" },
+	{ "fat.example.com.", "AAAA", 3600, "2001:db8::fa7" },
 	{ "small.example.com.", "A", 3600, "198.18.1.1" },
 	/* RRsets that do not fit into 512 bytes */
 	{ "medium.example.com.", "TXT", 3600, TXT50 " " TXT50 " " TXT50 " " TXT50 },
@@ -972,17 +973,19 @@ static void test_additional_wildcard_twice(void **state)
 	expect_a(rr_at(r, KNOT_ADDITIONAL, 1, "b.wild.example.com.", KNOT_RRTYPE_A), "192.0.2.99");
 }
 
-/* An optional RRset that does not fit is left out, and the next one that fits still goes
- * in (RFC 2181 9; Knot does the same); no TC for optional records. */
+/* An optional RRset that does not fit is left out with the rest of its name's addresses
+ * (fat's AAAA, which would fit, goes too), and the next name's still go in (RFC 2181 9;
+ * Knot does the same); no TC for optional records. */
 static void test_additional_skips_what_does_not_fit(void **state)
 {
 	knot_pkt_t *r = ask(&(q_t){ .name = "mxbig.example.com.", .type = KNOT_RRTYPE_MX });
 	expect(r, KNOT_RCODE_NOERROR, true, 2, 0, 1);
 	assert_false(knot_wire_get_tc(r->wire));
 	expect_a(rr_at(r, KNOT_ADDITIONAL, 0, "small.example.com.", KNOT_RRTYPE_A), "198.18.1.1");
-	/* with room for both, both */
+	/* with room for all, all */
 	r = ask(&(q_t){ .name = "mxbig.example.com.", .type = KNOT_RRTYPE_MX, .has_edns = true });
-	expect(r, KNOT_RCODE_NOERROR, true, 2, 0, 41); /* RRs: parsing does not merge RRsets */
+	expect(r, KNOT_RCODE_NOERROR, true, 2, 0, 42); /* RRs: parsing does not merge RRsets */
+	assert_int_equal(has_rr(r, KNOT_ADDITIONAL, "fat.example.com.", KNOT_RRTYPE_AAAA), 1);
 }
 
 static void test_additional_ns(void **state)

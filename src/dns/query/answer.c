@@ -585,13 +585,14 @@ static int put_glue(query_ctx_t *qc, const query_extra_t *e, const knot_dname_t 
 			}
 		}
 		/* RFC 1034 4.3.2 step 3b: only glue the referral needs may cause truncation;
-		 * an optional RRset that does not fit is left out and the next ones are tried
-		 * (RFC 2181 9, as Knot). */
+		 * an optional RRset that does not fit is left out, with the rest of this
+		 * name's addresses (an AAAA without the A that did not fit), and the next
+		 * names are tried (RFC 2181 9, as Knot). */
 		uint16_t flags = KNOT_PF_CHECKDUP | (mandatory ? 0 : KNOT_PF_NOTRUNC);
 		uint16_t before = qc->ans->rrset_count;
 		int ret = pkt_put(qc->ans, hint, &copy, flags);
 		if (ret == KNOT_ESPACE && !mandatory) {
-			continue;
+			return KNOT_EOK;
 		}
 		if (ret != KNOT_EOK) {
 			return ret;
