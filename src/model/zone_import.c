@@ -168,29 +168,45 @@ static int cmp_records(const void *x, const void *y)
 	return c != 0 ? c : (a->priority > b->priority) - (a->priority < b->priority);
 }
 
-/* Whether name (relative, lowercase; "" is the apex) lies strictly below owner. */
-static bool is_below(const char *name, const char *owner)
+typedef struct dname_owner {
+	const char *name;
+	size_t line;
+} dname_owner_t;
+
+static int cmp_owner(const void *x, const void *y)
 {
-	size_t n = strlen(name), o = strlen(owner);
-	if (o == 0) {
-		return n > 0;
-	}
-	return n > o + 1 && name[n - o - 1] == '.' && memcmp(name + n - o, owner, o) == 0;
+	return strcmp(((const dname_owner_t *)x)->name, ((const dname_owner_t *)y)->name);
 }
 
-/* RFC 6672 2.4: no records below a DNAME's owner (knotd refuses such a zone). DNAMEs are
- * few: each record is compared with each of them. */
+/* RFC 6672 2.4: no records below a DNAME's owner (knotd refuses such a zone). The DNAME
+ * owners are sorted once; each record's ancestors (names are relative and lowercase,
+ * "" is the apex) are looked up among them. */
 static int dname_subtree_checks(builder_t *b)
 {
 	const zone_import_t *out = b->out;
-	for (size_t d = 0; d < out->count; d++) {
-		const record_t *dn = &out->records[d];
-		if (dn->type->code != KNOT_RRTYPE_DNAME) {
-			continue;
+	dname_owner_t *owners = arena_alloc_array(b->a, out->count + 1, sizeof(*owners));
+	if (owners == NULL) {
+		return ERR_TOOBIG;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < out->count; i++) {
+		if (out->records[i].type->code == KNOT_RRTYPE_DNAME) {
+			owners[n++] = (dname_owner_t){ out->records[i].name, b->lines[i] };
 		}
-		for (size_t i = 0; i < out->count; i++) {
-			if (is_below(out->records[i].name, dn->name)) {
-				size_t line = b->lines[i] > b->lines[d] ? b->lines[i] : b->lines[d];
+	}
+	if (n == 0) {
+		return ERR_OK;
+	}
+	qsort(owners, n, sizeof(*owners), cmp_owner);
+	for (size_t i = 0; i < out->count; i++) {
+		for (const char *p = out->records[i].name; *p != '\0';) {
+			const char *dot = strchr(p, '.');
+			p = dot != NULL ? dot + 1 : "";
+			dname_owner_t key = { p, 0 };
+			const dname_owner_t *d = bsearch(&key, owners, n, sizeof(*owners), cmp_owner);
+			if (d != NULL) {
+				/* reported on the later of the two lines, as the other conflicts */
+				size_t line = b->lines[i] > d->line ? b->lines[i] : d->line;
 				return fail(b->a, b->out, line,
 					    "a name below a DNAME record cannot hold records");
 			}

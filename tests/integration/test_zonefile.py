@@ -175,6 +175,7 @@ def test_import_replaces_custom_records_only(server):
      "DNAME"),
     ("$ORIGIN bad.test.\nx.d 300 IN A 192.0.2.1\nok 300 IN A 192.0.2.1\nd 300 IN DNAME a.test.\n",
      4, "below a DNAME"),
+    ("$ORIGIN bad.test.\n@ 300 IN DNAME a.test.\nok 300 IN TXT apex-dname\n", 3, "below a DNAME"),
     ("$ORIGIN bad.test.\nt 10 IN A 192.0.2.1\n", 2, "TTL"),
     ("$ORIGIN bad.test.\nx.other.org. 300 IN A 192.0.2.1\n", 2, "outside"),
     ("$ORIGIN bad.test.\n$INCLUDE /etc/passwd\n", 2, "INCLUDE"),
