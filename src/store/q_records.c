@@ -233,8 +233,8 @@ static int load_record(sq_conn_t *c, arena_t *a, const zone_t *zone, int64_t id,
 	return rc == SQLITE_ROW ? ERR_OK : rc == SQLITE_DONE ? ERR_NOTFOUND : sq_err(c, rc);
 }
 
-/* Whether the zone has another record at r's name that sql (binding zone_id, name, id
- * and r's type code, in that order) selects. */
+/* Whether the zone has another record that sql (binding zone_id, r's name, id and type
+ * code, in that order) selects. */
 static int other_exists(sq_conn_t *c, const record_t *r, const char *sql, bool *exists)
 {
 	sqlite3_stmt *s = sq_prepare(c, sql);
@@ -251,33 +251,34 @@ static int other_exists(sq_conn_t *c, const record_t *r, const char *sql, bool *
 	return rc == SQLITE_ROW ? ERR_OK : sq_err(c, rc);
 }
 
+/* The rules a record's name must keep with the rest of the zone. Each sets *why to the
+ * rule r breaks (the 400's message on "name"), or leaves it NULL. */
+typedef int (*name_rule_t)(sq_conn_t *c, const record_t *r, const char **why);
+
 /* CNAME stands alone at its name (RFC 1034 3.6.2, RFC 2181 10.1). */
-static int cname_conflict(sq_conn_t *c, const record_t *r, bool *is_conflict)
+static int cname_alone(sq_conn_t *c, const record_t *r, const char **why)
 {
-	return other_exists(c, r, "SELECT EXISTS (SELECT 1 FROM records WHERE zone_id = ? "
-				  "AND name = ? AND id != ? AND (? = 5 OR type_code = 5) "
-				  "AND type_code NOT IN (46, 47, 50))", is_conflict);
+	bool found = false;
+	int ret = other_exists(c, r, "SELECT EXISTS (SELECT 1 FROM records WHERE zone_id = ? "
+				     "AND name = ? AND id != ? AND (? = 5 OR type_code = 5) "
+				     "AND type_code NOT IN (46, 47, 50))", &found);
+	if (found) {
+		*why = "a CNAME record cannot share its name with other records";
+	}
+	return ret;
 }
 
-/* DNAME is a singleton at its name (RFC 6672 2.4): a second one has no meaning. */
-static int dname_conflict(sq_conn_t *c, const record_t *r, bool *is_conflict)
+/* RFC 6672 2.4: one DNAME at a name, and nothing below it (knotd refuses either zone):
+ * no DNAME at an ancestor of r's name (the apex included); for a DNAME, no other DNAME
+ * at its name and no record below it. */
+static int dname_rules(sq_conn_t *c, const record_t *r, const char **why)
 {
-	return other_exists(c, r, "SELECT EXISTS (SELECT 1 FROM records WHERE zone_id = ? "
-				  "AND name = ? AND id != ? AND ? = 39 AND type_code = 39)",
-			    is_conflict);
-}
-
-/* RFC 6672 2.4: nothing below a DNAME's owner (knotd refuses such a zone): no DNAME at
- * an ancestor of r's name (the apex included), and, for a DNAME, no record below it.
- * *why is the rule r breaks, or NULL. */
-static int dname_subtree_conflict(sq_conn_t *c, const record_t *r, const char **why)
-{
-	*why = NULL;
 	sqlite3_stmt *s = sq_prepare(c, "SELECT EXISTS (SELECT 1 FROM records WHERE zone_id = ? "
 					"AND name = ? AND id != ? AND type_code = 39)");
 	if (s == NULL) {
 		return ERR_STORE;
 	}
+	/* names are relative: the ancestors of "a.b" are "b" and "" (the apex) */
 	int rc = SQLITE_ROW;
 	for (const char *p = r->name; *p != '\0' && *why == NULL && rc == SQLITE_ROW;) {
 		const char *dot = strchr(p, '.');
@@ -297,16 +298,24 @@ static int dname_subtree_conflict(sq_conn_t *c, const record_t *r, const char **
 	if (*why != NULL || r->type->code != 39) { /* DNAME */
 		return ERR_OK;
 	}
-	/* Names are relative and lowercase: below "d" is "*.d", below the apex "" is all. */
-	bool below = false;
-	int ret = other_exists(c, r, "SELECT EXISTS (SELECT 1 FROM records WHERE zone_id = ?1 "
-				     "AND ?4 = 39 AND id != ?3 AND (?2 = '' AND name != '' OR "
-				     "substr(name, -length(?2) - 1) = '.' || ?2))", &below);
-	if (ret == ERR_OK && below) {
+	bool found = false;
+	int ret = other_exists(c, r, "SELECT EXISTS (SELECT 1 FROM records WHERE zone_id = ? "
+				     "AND name = ? AND id != ? AND type_code = ?)", &found);
+	if (ret != ERR_OK || found) {
+		*why = found ? "a name can hold only one DNAME record" : NULL;
+		return ret;
+	}
+	/* below "d" is "*.d", below the apex "" is every other name */
+	ret = other_exists(c, r, "SELECT EXISTS (SELECT 1 FROM records WHERE zone_id = ?1 "
+				 "AND id != ?3 AND ?4 = 39 AND (?2 = '' AND name != '' OR "
+				 "substr(name, -length(?2) - 1) = '.' || ?2))", &found);
+	if (found) {
 		*why = "a DNAME record cannot be placed above names that hold records";
 	}
 	return ret;
 }
+
+static const name_rule_t name_rules[] = { cname_alone, dname_rules };
 
 static void fail(store_change_t *chg, const char *kind, size_t index, const char *message,
 		 const char *field, const char *field_message)
@@ -324,33 +333,17 @@ static void fail(store_change_t *chg, const char *kind, size_t index, const char
 static int put_record(sq_conn_t *c, store_change_t *chg, const char *kind, size_t index,
 		      record_t *r, bool is_update)
 {
-	bool is_conflict = false;
-	int ret = cname_conflict(c, r, &is_conflict);
-	if (ret != ERR_OK) {
-		return ret;
-	}
-	if (is_conflict) {
-		fail(chg, kind, index, "Validation failed", "name",
-		     "a CNAME record cannot share its name with other records");
-		return ERR_INVALID;
-	}
-	ret = dname_conflict(c, r, &is_conflict);
-	if (ret != ERR_OK) {
-		return ret;
-	}
-	if (is_conflict) {
-		fail(chg, kind, index, "Validation failed", "name",
-		     "a name can hold only one DNAME record");
-		return ERR_INVALID;
-	}
-	const char *why = NULL;
-	ret = dname_subtree_conflict(c, r, &why);
-	if (ret != ERR_OK) {
-		return ret;
-	}
-	if (why != NULL) {
-		fail(chg, kind, index, "Validation failed", "name", why);
-		return ERR_INVALID;
+	int ret = ERR_OK;
+	for (size_t i = 0; i < sizeof(name_rules) / sizeof(name_rules[0]); i++) {
+		const char *why = NULL;
+		ret = name_rules[i](c, r, &why);
+		if (ret != ERR_OK) {
+			return ret;
+		}
+		if (why != NULL) {
+			fail(chg, kind, index, "Validation failed", "name", why);
+			return ERR_INVALID;
+		}
 	}
 	if (!is_update) {
 		ret = sq_insert_record(c, r);
