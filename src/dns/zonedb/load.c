@@ -240,7 +240,7 @@ static void due_set(zdb_loader_t *l, int64_t zone_id, const char *name, uint32_t
  * to refresh(), whose whole build re-signs what is due. */
 static void resign_due(zdb_loader_t *l)
 {
-	uint32_t now = (uint32_t)time(NULL);
+	uint32_t now = (uint32_t)time_now();
 	for (size_t i = 0; i < l->due_count;) {
 		if ((int32_t)(now - l->due[i].at) < 0) {
 			i++;

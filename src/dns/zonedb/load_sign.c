@@ -13,6 +13,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/timeutil.h"
 #include "dns/dnssec/dnssec.h"
 #include "dns/zonedb/load.h"
 
@@ -107,7 +108,7 @@ int zdb_load_sign(store_t *st, const zdb_sign_conf_t *conf, const char *zone_nam
 	zdb_key_t *zk = xcalloc(count + 1, sizeof(*zk));
 	zsign_key_t *active = xcalloc(count + 1, sizeof(*active));
 	size_t n_active = 0;
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = time_now(); /* the clock of the keys' timestamps (time() may lag it) */
 	for (size_t i = 0; i < count && ret == ERR_OK; i++) {
 		ret = open_key(&secret, &keys[i], zone_name, now, &loaded[i], &zk[i]);
 		if (ret == ERR_OK && zk[i].is_active) {
