@@ -3,7 +3,8 @@
 Runs `nameplate serve --roles dns` on an empty store (every query is REFUSED) on loopback
 with random ports and talks to it over UDP and TCP: bursts, pipelining, partial and
 byte-by-byte sends, big queued answers, idle timeouts, the client limit, IPv6 and
-source addresses, ports in use, bad addresses, SIGTERM mid-message.
+source addresses, ports in use, bad addresses, SIGTERM mid-message; DF on IPv4 answers and
+the fallback to fragments on a link too small for them (in a network namespace).
 """
 import signal
 import socket
@@ -370,3 +371,95 @@ def test_sigterm_with_open_connections():
     assert time.time() - t0 < 2
     assert "dns, stopped" in s.log
     c.close()
+
+
+# Runs inside a fresh network namespace (unshare -n) whose loopback carries 1280 bytes: a
+# dns role with --dns-udp-payload 4096, a packet socket on lo to read the IP header of its
+# answers, and two queries. Prints one JSON line.
+NETNS_SCRIPT = r"""
+import json, socket, struct, subprocess, sys, time
+import dns.message, dns.rdatatype
+binary, data = sys.argv[1], sys.argv[2]
+subprocess.run(["ip", "link", "set", "lo", "mtu", "1280", "up"], check=True)
+srv = subprocess.Popen([binary, "serve", "--roles", "dns", "--data", data,
+                        "--dns", "127.0.0.1:5300", "--dns-workers", "1",
+                        "--dns-udp-payload", "4096"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+log = ""
+while "serve, ready" not in log:
+    line = srv.stdout.readline()
+    if not line:
+        break
+    log += line
+cap = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
+cap.settimeout(2)
+def ask(name, rdtype):
+    q = dns.message.make_query(name, rdtype, use_edns=0, payload=4096)
+    c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    c.settimeout(3)
+    c.sendto(q.to_wire(), ("127.0.0.1", 5300))
+    try:
+        return dns.message.from_wire(c.recv(65535))
+    except socket.timeout:
+        return None
+    finally:
+        c.close()
+def answer_ip_flags():
+    # the first IPv4 datagram from port 5300 seen on lo: (DF, MF) of its header
+    deadline = time.time() + 2
+    while time.time() < deadline:
+        frame = cap.recv(65535)
+        ip = frame[14:]
+        ihl = (ip[0] & 15) * 4
+        if ip[9] == 17 and struct.unpack("!H", ip[ihl:ihl + 2])[0] == 5300:
+            frag = struct.unpack("!H", ip[6:8])[0]
+            return bool(frag & 0x4000), bool(frag & 0x2000)
+    return None
+small = ask("www.mtu.test.", "A")
+small_flags = answer_ip_flags()
+big = ask("big.mtu.test.", "TXT")
+srv.terminate()
+out, _ = srv.communicate(timeout=10)
+print(json.dumps({
+    "small": small is not None and len(small.answer) == 1,
+    "small_df": small_flags and small_flags[0],
+    "big_txt": 0 if big is None else sum(len(t) for rrset in big.answer for rd in rrset
+                                         for t in rd.strings),
+    "big_tc": big is not None and bool(big.flags & 0x200),
+    "log": log + out,
+}))
+"""
+
+
+def test_ipv4_answers_carry_df_and_big_ones_fall_back_to_fragments(tmp_path):
+    """RFC 9715 3.1: IPv4 answers leave with DF set. An answer bigger than the link's MTU
+    (here a 1280-byte loopback in a network namespace of its own, with dns-udp-payload
+    4096) cannot: the socket goes back to fragmenting, says so in the log, and the answer
+    still arrives whole."""
+    import json
+    import os
+    import shutil
+    import sys
+    from npt.server import Server as StoreServer
+    if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("ip"):
+        pytest.skip("needs root, unshare and ip for a network namespace")
+    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip("no network namespaces here: %s" % probe.stderr.decode().strip())
+    zone = tmp_path / "mtu.test.zone"
+    texts = " ".join('"%s"' % (chr(ord("a") + i) * 250) for i in range(12))
+    zone.write_text("$ORIGIN mtu.test.\n$TTL 300\nwww IN A 192.0.2.1\n"
+                    "big IN TXT %s\n" % texts)
+    store = StoreServer(tmp_path / "store", binary=BIN)
+    store.bootstrap()
+    store._run(["zone", "import", "--data", store.data_dir, "--account",
+                str(store.account_id), "--zone", "mtu.test", str(zone), "--json"])
+    p = subprocess.run(["unshare", "-n", sys.executable, "-c", NETNS_SCRIPT, BIN,
+                        store.data_dir], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    r = json.loads(p.stdout.strip().splitlines()[-1])
+    assert r["small"], r["log"]
+    assert r["small_df"] is True, "a 1232-byte-or-less IPv4 answer without DF"
+    assert r["big_txt"] == 12 * 250 and not r["big_tc"], r["log"]
+    assert "bigger than the interface MTU" in r["log"]
+    assert sanitizer_report(r["log"]) is None, r["log"]

@@ -22,6 +22,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include "core/log.h"
 #include "core/mem.h"
 #include "dns/io/io_internal.h"
 
@@ -105,6 +106,27 @@ static void pktinfo_reply(struct msghdr *h)
 	}
 }
 
+/* EMSGSIZE: an IPv4 answer bigger than the interface MTU cannot leave with DF
+ * (listener.c sets IP_PMTUDISC_PROBE), so the configured UDP payload size is more than
+ * the link carries. The socket goes back to fragmenting such answers (still ignoring
+ * forged ICMP), once; true when the answer is worth sending again. */
+static bool udp_send_too_big(int fd)
+{
+	int mode = 0;
+	socklen_t len = sizeof(mode);
+	if (getsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &mode, &len) != 0 ||
+	    mode != IP_PMTUDISC_PROBE) {
+		return false; /* IPv6, or fragmenting already */
+	}
+	mode = IP_PMTUDISC_OMIT;
+	if (setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &mode, sizeof(mode)) != 0) {
+		return false;
+	}
+	log_warn("dns, a UDP answer is bigger than the interface MTU; such answers are "
+		 "fragmented from now on (lower dns-udp-payload to avoid it)");
+	return true;
+}
+
 /* Send tx[0..count); a datagram the kernel refuses (no route, ...) is skipped. */
 static void send_all(io_worker_t *w, int fd, struct mmsghdr *tx, unsigned count)
 {
@@ -113,7 +135,8 @@ static void send_all(io_worker_t *w, int fd, struct mmsghdr *tx, unsigned count)
 		int sent = sendmmsg(fd, tx + done, count - done, 0);
 		if (sent > 0) {
 			done += (unsigned)sent;
-		} else if (sent < 0 && errno == EINTR) {
+		} else if (sent < 0 && (errno == EINTR ||
+					(errno == EMSGSIZE && udp_send_too_big(fd)))) {
 			continue;
 		} else {
 			w->dropped++;
