@@ -21,24 +21,45 @@
 const zdb_node_t zdb_tomb;
 
 #define HASH_SEED 1469598103934665603ULL
-#define HASH_PRIME 1099511628211ULL
+#define HASH_MUL 0x9e3779b97f4a7c15ULL
 
-/* FNV-1a over one label (its length byte first), continuing from the hash of the rest. */
-static inline uint64_t mix_label(uint64_t h, const uint8_t *label)
+/* The n < 8 bytes at p as the low bytes of a word (the rest zero). */
+static inline uint64_t load_tail(const uint8_t *p, size_t n)
 {
-	size_t len = label[0];
-	for (size_t i = 0; i <= len; i++) {
-		h = (h ^ label[i]) * HASH_PRIME;
+	uint64_t w = 0;
+	for (size_t i = 0; i < n; i++) {
+		w |= (uint64_t)p[i] << (8 * i);
 	}
-	return h;
+	return w;
 }
 
-/* FNV's low bits, which pick the slot, are weak: mix the high ones in. */
+/* One label (its length byte first) into the hash of the rest, eight bytes per
+ * multiply: a byte-wise hash (FNV-1a, before) is one dependent multiply per byte, and
+ * every query hashes its name a few times (~1.5% of the UDP worker's CPU). The length
+ * byte leads, so labels of different lengths never load the same words. */
+static inline uint64_t mix_label(uint64_t h, const uint8_t *label)
+{
+	size_t n = (size_t)label[0] + 1;
+	const uint8_t *p = label;
+	for (; n >= 8; n -= 8, p += 8) {
+		uint64_t w;
+		memcpy(&w, p, sizeof(w));
+		h = (h ^ w) * HASH_MUL;
+		h ^= h >> 32;
+	}
+	h = (h ^ load_tail(p, n)) * HASH_MUL;
+	return h ^ (h >> 32);
+}
+
+/* The low bits pick the slot and the high ones are the slot's tag: splitmix64's
+ * finalizer, so that both depend on every byte of every label. */
 static inline uint64_t finish_hash(uint64_t h)
 {
-	h ^= h >> 32;
-	h *= 0x9e3779b97f4a7c15ULL;
-	return h ^ (h >> 29);
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	return h ^ (h >> 31);
 }
 
 size_t zdb_name_hashes(const knot_dname_t *name, uint64_t hashes[ZDB_MAX_LABELS + 1],
