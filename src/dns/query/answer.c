@@ -48,6 +48,7 @@ typedef enum {
 typedef struct step {
 	const zdb_zone_t *zone;
 	const knot_dname_t *sname;  /* lowercase */
+	const zdb_hashed_name_t *hashed; /* sname with its suffixes' hashes */
 	bool is_qname;              /* sname is the qname: owners point to the question */
 	const zdb_node_t *cut;      /* ST_DELEG: the zone cut */
 	const knot_dname_t *next;   /* ST_FOLLOW: the name to look up next, lowercase */
@@ -365,7 +366,7 @@ static state_t name_not_found(query_ctx_t *qc, step_t *step, const zdb_node_t *e
 static state_t solve(query_ctx_t *qc, step_t *step)
 {
 	const zdb_node_t *encloser = NULL;
-	const zdb_node_t *node = zdb_zone_find(step->zone, step->sname, &encloser);
+	const zdb_node_t *node = zdb_zone_find_hashed(step->zone, step->hashed, &encloser);
 	if (node != NULL) {
 		return name_found(qc, step, node);
 	}
@@ -375,29 +376,34 @@ static state_t solve(query_ctx_t *qc, step_t *step)
 /* The zone to answer name from. DS lives in the parent: look its zone up from the name
  * one label up first (as Knot), so that serving both sides of a cut answers from the
  * parent; for the qname and for every name a chain leads to. */
-static const zdb_zone_t *zone_for(query_ctx_t *qc, const knot_dname_t *name)
+static const zdb_zone_t *zone_for(query_ctx_t *qc, const zdb_hashed_name_t *name)
 {
-	if (qc->qtype == KNOT_RRTYPE_DS && name[0] != 0) {
-		const zdb_zone_t *z = zdb_find_zone(qc->db, knot_wire_next_label(name, NULL));
+	if (qc->qtype == KNOT_RRTYPE_DS && name->labels > 0) {
+		const zdb_zone_t *z = zdb_find_zone_hashed(qc->db, name, 1);
 		if (z != NULL) {
 			return z;
 		}
 	}
-	return zdb_find_zone(qc->db, name);
+	return zdb_find_zone_hashed(qc->db, name, 0);
 }
 
 /* Follow the chain from a first step that returned ST_FOLLOW. The zone of each name is
  * looked up again, so a target in a zone we serve below a cut of the first zone is
- * answered from that zone rather than with a referral. */
-static state_t follow_chain(query_ctx_t *qc, step_t *step)
+ * answered from that zone rather than with a referral. Each name is hashed into *next
+ * in turn. */
+static state_t follow_chain(query_ctx_t *qc, step_t *step, zdb_hashed_name_t *next)
 {
 	state_t state = ST_FOLLOW;
 	for (unsigned i = 0; state == ST_FOLLOW; i++) {
-		const zdb_zone_t *z = i < CHAIN_MAX ? zone_for(qc, step->next) : NULL;
-		if (z == NULL) {
-			return ST_HIT; /* out of our zones, or the loop guard: the client goes on */
+		if (i >= CHAIN_MAX) {
+			return ST_HIT; /* the loop guard: the client goes on */
 		}
-		*step = (step_t){ .zone = z, .sname = step->next };
+		zdb_hash_name(step->next, next);
+		const zdb_zone_t *z = zone_for(qc, next);
+		if (z == NULL) {
+			return ST_HIT; /* out of our zones: the client goes on */
+		}
+		*step = (step_t){ .zone = z, .sname = step->next, .hashed = next };
 		state = solve(qc, step);
 	}
 	return state;
@@ -644,7 +650,9 @@ static int solve_additional(query_ctx_t *qc)
 
 int answer_build(query_ctx_t *qc)
 {
-	const zdb_zone_t *zone = zone_for(qc, qc->qname);
+	zdb_hashed_name_t qname; /* not zeroed: 2 KiB, of which a few entries are used */
+	zdb_hash_name(qc->qname, &qname);
+	const zdb_zone_t *zone = zone_for(qc, &qname);
 	qc->zone = zone;
 	if (zone == NULL) {
 		qc->rcode = KNOT_RCODE_REFUSED; /* not ours; AA stays clear */
@@ -653,12 +661,12 @@ int answer_build(query_ctx_t *qc)
 		return KNOT_EOK;
 	}
 	knot_pkt_begin(qc->ans, KNOT_ANSWER);
-	step_t step = { .zone = zone, .sname = qc->qname, .is_qname = true };
+	step_t step = { .zone = zone, .sname = qc->qname, .hashed = &qname, .is_qname = true };
 	state_t state = solve(qc, &step);
 	/* Authoritative unless a referral, decided before the chain is followed (Knot). */
 	qc->is_aa = state != ST_DELEG;
 	if (state == ST_FOLLOW) {
-		state = follow_chain(qc, &step);
+		state = follow_chain(qc, &step, &qname); /* its hashes are done with */
 	}
 	int ret = solve_authority(qc, state, &step);
 	if (ret != KNOT_EOK) {

@@ -274,20 +274,22 @@ const zdb_node_t *zdb_zone_get(const zdb_zone_t *z, const knot_dname_t *name)
 	return get_hashed(z, name, zdb_name_hash(name));
 }
 
-const zdb_node_t *zdb_zone_find(const zdb_zone_t *z, const knot_dname_t *qname,
-				const zdb_node_t **encloser)
+void zdb_hash_name(const knot_dname_t *name, zdb_hashed_name_t *out)
 {
-	uint64_t h[ZDB_MAX_LABELS + 1];
-	const knot_dname_t *suffix[ZDB_MAX_LABELS + 1];
-	size_t labels = zdb_name_hashes(qname, h, suffix);
-	const zdb_node_t *n = get_hashed(z, qname, h[0]);
+	out->labels = zdb_name_hashes(name, out->hash, out->suffix);
+}
+
+const zdb_node_t *zdb_zone_find_hashed(const zdb_zone_t *z, const zdb_hashed_name_t *qname,
+				       const zdb_node_t **encloser)
+{
+	const zdb_node_t *n = get_hashed(z, qname->suffix[0], qname->hash[0]);
 	if (n != NULL) {
 		*encloser = n;
 		return n;
 	}
 	/* Strip labels until a name exists; the apex always does. */
-	for (size_t i = 1; i + z->apex_labels < labels; i++) {
-		const zdb_node_t *e = get_hashed(z, suffix[i], h[i]);
+	for (size_t i = 1; i + z->apex_labels < qname->labels; i++) {
+		const zdb_node_t *e = get_hashed(z, qname->suffix[i], qname->hash[i]);
 		if (e != NULL) {
 			*encloser = e;
 			return NULL;
@@ -295,6 +297,14 @@ const zdb_node_t *zdb_zone_find(const zdb_zone_t *z, const knot_dname_t *qname,
 	}
 	*encloser = z->apex_node;
 	return NULL;
+}
+
+const zdb_node_t *zdb_zone_find(const zdb_zone_t *z, const knot_dname_t *qname,
+				const zdb_node_t **encloser)
+{
+	zdb_hashed_name_t n;
+	zdb_hash_name(qname, &n);
+	return zdb_zone_find_hashed(z, &n, encloser);
 }
 
 const knot_rrset_t *zdb_node_rrset(const zdb_node_t *n, uint16_t type)
@@ -478,23 +488,30 @@ void zdb_free(zdb_t *db)
 	free(db);
 }
 
-const zdb_zone_t *zdb_find_zone(const zdb_t *db, const knot_dname_t *qname)
+const zdb_zone_t *zdb_find_zone_hashed(const zdb_t *db, const zdb_hashed_name_t *qname,
+				       size_t skip)
 {
 	const table_t *t = atomic_load_explicit(&((zdb_t *)db)->table, memory_order_acquire);
 	if (atomic_load_explicit(&((table_t *)t)->count, memory_order_relaxed) == 0) {
 		return NULL;
 	}
-	uint64_t h[ZDB_MAX_LABELS + 1];
-	const knot_dname_t *suffix[ZDB_MAX_LABELS + 1];
-	size_t labels = zdb_name_hashes(qname, h, suffix);
+	size_t labels = qname->labels;
 	unsigned max_labels = atomic_load_explicit(&((table_t *)t)->max_labels, memory_order_relaxed);
-	for (size_t i = labels > max_labels ? labels - max_labels : 0; i <= labels; i++) {
-		slot_t *s = table_slot(t, suffix[i], h[i]);
+	size_t from = labels > max_labels ? labels - max_labels : 0;
+	for (size_t i = from > skip ? from : skip; i <= labels; i++) {
+		slot_t *s = table_slot(t, qname->suffix[i], qname->hash[i]);
 		if (s != NULL) {
 			return atomic_load_explicit(&s->zone, memory_order_acquire);
 		}
 	}
 	return NULL;
+}
+
+const zdb_zone_t *zdb_find_zone(const zdb_t *db, const knot_dname_t *qname)
+{
+	zdb_hashed_name_t n;
+	zdb_hash_name(qname, &n);
+	return zdb_find_zone_hashed(db, &n, 0);
 }
 
 /* --- prefetching ----------------------------------------------------------------------- */

@@ -127,6 +127,18 @@ const zdb_change_t *zdb_zone_changes(const zdb_zone_t *z, uint32_t *from, size_t
 void zdb_zone_set_ext(zdb_zone_t *z, void *ext, void (*free_fn)(void *));
 void *zdb_zone_ext(const zdb_zone_t *z);
 
+/* A lowercase wire name and the hash of each of its suffixes (zdb_hash_name()): the
+ * answer path asks both zdb_find_zone() and zdb_zone_find() about the same name, and
+ * hashing it is the larger part of either when the data is in the cache. */
+#define ZDB_MAX_LABELS 128
+typedef struct zdb_hashed_name {
+	size_t labels;
+	uint64_t hash[ZDB_MAX_LABELS + 1];                 /* [i]: without i labels */
+	const knot_dname_t *suffix[ZDB_MAX_LABELS + 1];    /* [0]: the name itself */
+} zdb_hashed_name_t;
+
+void zdb_hash_name(const knot_dname_t *name, zdb_hashed_name_t *out);
+
 /* The node for exactly this name (lowercase wire, in the zone), or NULL. */
 const zdb_node_t *zdb_zone_get(const zdb_zone_t *z, const knot_dname_t *name);
 /* The node for qname (lowercase wire, at or under the apex) if it exists, else NULL and
@@ -134,6 +146,9 @@ const zdb_node_t *zdb_zone_get(const zdb_zone_t *z, const knot_dname_t *name);
  * included; RFC 4592 3.3.1). When the node exists, *encloser is the node. */
 const zdb_node_t *zdb_zone_find(const zdb_zone_t *z, const knot_dname_t *qname,
 				const zdb_node_t **encloser);
+/* The same, for a name already hashed. */
+const zdb_node_t *zdb_zone_find_hashed(const zdb_zone_t *z, const zdb_hashed_name_t *qname,
+				       const zdb_node_t **encloser);
 /* The RRset of one type at a node, or NULL. */
 const knot_rrset_t *zdb_node_rrset(const zdb_node_t *n, uint16_t type);
 /* The child "*" of node n (RFC 4592), or NULL. */
@@ -153,6 +168,9 @@ void zdb_free(zdb_t *db);
  * query is for a name we do not host (REFUSED). Lock-free; valid until the reader's next
  * quiescent point. */
 const zdb_zone_t *zdb_find_zone(const zdb_t *db, const knot_dname_t *qname);
+/* The same for a name already hashed, without its first `skip` labels. */
+const zdb_zone_t *zdb_find_zone_hashed(const zdb_t *db, const zdb_hashed_name_t *qname,
+				       size_t skip);
 /* Number of zones served. */
 size_t zdb_zone_count(const zdb_t *db);
 

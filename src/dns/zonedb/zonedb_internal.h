@@ -17,7 +17,6 @@
 
 #define ZDB_CHUNK_BITS 9
 #define ZDB_CHUNK_SLOTS ((size_t)1 << ZDB_CHUNK_BITS)
-#define ZDB_MAX_LABELS 128
 #define ZDB_NSEC3_UNKNOWN UINT32_MAX     /* zdb_node_sig_t.nsec3*: not looked up yet */
 #define ZDB_NSEC3_NONE (UINT32_MAX - 1)  /* looked up: the chain has none */
 
