@@ -52,6 +52,14 @@ static const char zone_text[] =
 	"v6 AAAA 2001:db8::6\n"
 	"sub.aliasent A 192.0.2.7\n"
 	"pool2 TXT \"beside a POOL\"\n"
+	/* an MX whose second target's addresses do not fit a 512-byte answer */
+	"mx2 MX 10 www.signed.test.\n"
+	"mx2 MX 20 many.signed.test.\n"
+	"many A 192.0.2.101\nmany A 192.0.2.102\nmany A 192.0.2.103\nmany A 192.0.2.104\n"
+	"many A 192.0.2.105\nmany A 192.0.2.106\nmany A 192.0.2.107\nmany A 192.0.2.108\n"
+	"many A 192.0.2.109\nmany A 192.0.2.110\nmany A 192.0.2.111\nmany A 192.0.2.112\n"
+	"many A 192.0.2.113\nmany A 192.0.2.114\nmany A 192.0.2.115\nmany A 192.0.2.116\n"
+	"many A 192.0.2.117\nmany A 192.0.2.118\nmany A 192.0.2.119\nmany A 192.0.2.120\n"
 	"big TXT \"" "0123456789012345678901234567890123456789012345678901234567890123456789"
 	"0123456789012345678901234567890123456789012345678901234567890123456789" "\"\n";
 
@@ -375,6 +383,61 @@ static void test_cname_and_dname(void **state)
 	ask(&(q_t){ "x.dn.signed.test", KNOT_RRTYPE_A, .do_bit = true });
 	assert_int_equal(count_rr(F.resp, KNOT_ANSWER), 3);
 	assert_int_equal(verify_section(F.resp, KNOT_ANSWER, KNOT_RRTYPE_CNAME), 1);
+}
+
+/* In each section the RRSIGs follow all RRsets (Knot's order), each owner written as a
+ * pointer to the owner of the RRset it covers (same case). */
+static void expect_rrsigs_last(knot_section_t s)
+{
+	const knot_pktsection_t *sec = knot_pkt_section(F.resp, s);
+	bool seen_sig = false;
+	for (uint16_t i = 0; i < sec->count; i++) {
+		const knot_rrset_t *rr = knot_pkt_rr(sec, i);
+		if (rr->type == KNOT_RRTYPE_OPT) {
+			continue;
+		}
+		if (rr->type != KNOT_RRTYPE_RRSIG) {
+			assert_false(seen_sig);
+			continue;
+		}
+		seen_sig = true;
+		const uint8_t *wire = F.resp->wire + sec->pkt->rr_info[sec->pos + i].pos;
+		assert_true((wire[0] & 0xc0) == 0xc0);
+		bool has_owner = false;
+		for (uint16_t j = 0; j < sec->count; j++) {
+			const knot_rrset_t *o = knot_pkt_rr(sec, j);
+			has_owner |= o->type == knot_rrsig_type_covered(rr->rrs.rdata) &&
+				     knot_dname_is_case_equal(o->owner, rr->owner);
+		}
+		assert_true(has_owner);
+	}
+	assert_true(seen_sig);
+}
+
+static void test_rrsigs_close_each_section(void **state)
+{
+	ask(&(q_t){ "CName.Signed.TEST", KNOT_RRTYPE_A, .do_bit = true });
+	expect(KNOT_RCODE_NOERROR, 4, 0, 0);
+	expect_rrsigs_last(KNOT_ANSWER);
+	ask(&(q_t){ "nx.signed.test", KNOT_RRTYPE_A, .do_bit = true });
+	assert_int_equal(knot_pkt_rr(knot_pkt_section(F.resp, KNOT_AUTHORITY), 0)->type,
+			 KNOT_RRTYPE_SOA);
+	expect_rrsigs_last(KNOT_AUTHORITY);
+	ask(&(q_t){ "signed.test", KNOT_RRTYPE_MX, .do_bit = true });
+	expect_rrsigs_last(KNOT_ADDITIONAL);
+	/* In 512 bytes the MX answer, www's A and AAAA fit, many's 20 A do not: the section
+	 * ends there, without TC and without RRSIGs for what fitted (Knot stops as well). */
+	ask(&(q_t){ "mx2.signed.test", KNOT_RRTYPE_MX, .do_bit = true, .payload = 512 });
+	assert_false(knot_wire_get_tc(F.resp->wire));
+	assert_int_equal(count_rr(F.resp, KNOT_ANSWER), 3); /* two MX RRs and the RRSIG */
+	assert_int_equal(count_type(F.resp, KNOT_ADDITIONAL, KNOT_RRTYPE_A), 1);
+	assert_int_equal(count_type(F.resp, KNOT_ADDITIONAL, KNOT_RRTYPE_AAAA), 1);
+	assert_int_equal(count_type(F.resp, KNOT_ADDITIONAL, KNOT_RRTYPE_RRSIG), 0);
+	/* with room for everything, every address has its RRSIG */
+	ask(&(q_t){ "mx2.signed.test", KNOT_RRTYPE_MX, .do_bit = true, .payload = 4096 });
+	assert_int_equal(count_type(F.resp, KNOT_ADDITIONAL, KNOT_RRTYPE_A), 21);
+	assert_int_equal(count_type(F.resp, KNOT_ADDITIONAL, KNOT_RRTYPE_RRSIG), 3);
+	expect_rrsigs_last(KNOT_ADDITIONAL);
 }
 
 static void test_referrals(void **state)
@@ -701,6 +764,7 @@ int main(void)
 		cmocka_unit_test(test_nodata),
 		cmocka_unit_test(test_wildcard),
 		cmocka_unit_test(test_cname_and_dname),
+		cmocka_unit_test(test_rrsigs_close_each_section),
 		cmocka_unit_test(test_referrals),
 		cmocka_unit_test(test_rrsig_and_any),
 		cmocka_unit_test(test_online_signed),

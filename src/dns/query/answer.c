@@ -138,13 +138,12 @@ static int put_answer_rr(query_ctx_t *qc, const step_t *step, const zdb_node_t *
 	    !dnssec_wanted(qc, step->zone)) {
 		return ret;
 	}
-	flags &= (uint16_t)~KNOT_PF_CHECKDUP;
 	if (is_synth) {
 		copy.owner = (knot_dname_t *)node->owner; /* a wildcard signs as itself */
-		return dnssec_put_online(qc, step->zone, &copy, step->sname, hint, flags);
+		return dnssec_put_online(qc, step->zone, &copy, step->sname);
 	}
 	const knot_rrset_t *sig = rrsig_of(node, rr);
-	return sig != NULL ? dnssec_put_rrsig(qc, sig, step->sname, hint, flags) : KNOT_EOK;
+	return sig != NULL ? dnssec_put_rrsig(qc, sig, step->sname) : KNOT_EOK;
 }
 
 /* A lowercase copy of name in the query arena, or NULL when the arena is full. */
@@ -302,7 +301,7 @@ static state_t follow_dname(query_ctx_t *qc, step_t *step, const zdb_node_t *enc
 	}
 	const knot_rrset_t *sig = rrsig_of(encloser, dname);
 	if (sig != NULL && dnssec_wanted(qc, step->zone)) {
-		ret = dnssec_put_rrsig(qc, sig, encloser->owner, KNOT_COMPR_HINT_NONE, 0);
+		ret = dnssec_put_rrsig(qc, sig, encloser->owner);
 		if (ret != KNOT_EOK) {
 			return put_state(ret);
 		}
@@ -427,7 +426,7 @@ static int put_soa(query_ctx_t *qc, const zdb_zone_t *zone)
 	int ret = knot_pkt_put(qc->ans, KNOT_COMPR_HINT_NONE, &copy, 0);
 	const knot_rrset_t *sig = rrsig_of(zdb_zone_apex_node(zone), soa);
 	if (ret == KNOT_EOK && sig != NULL) {
-		ret = dnssec_put_rrsig(qc, sig, soa->owner, KNOT_COMPR_HINT_NONE, 0);
+		ret = dnssec_put_rrsig(qc, sig, soa->owner);
 	}
 	return ret;
 }
@@ -482,7 +481,7 @@ static int put_referral_ds(query_ctx_t *qc, const step_t *step)
 		int ret = knot_pkt_put(qc->ans, KNOT_COMPR_HINT_NONE, ds, 0);
 		const knot_rrset_t *sig = rrsig_of(step->cut, ds);
 		if (ret == KNOT_EOK && sig != NULL) {
-			ret = dnssec_put_rrsig(qc, sig, ds->owner, KNOT_COMPR_HINT_NONE, 0);
+			ret = dnssec_put_rrsig(qc, sig, ds->owner);
 		}
 		return ret;
 	}
@@ -523,13 +522,8 @@ static int solve_negative(query_ctx_t *qc, state_t state, const step_t *step)
 
 /* The last step decides the RCODE and the authority section (RFC 6604 2.1); AA was set
  * by the first. */
-static int solve_authority(query_ctx_t *qc, state_t state, const step_t *step)
+static int solve_authority_records(query_ctx_t *qc, state_t state, const step_t *step)
 {
-	knot_pkt_begin(qc->ans, KNOT_AUTHORITY);
-	int ret = put_wildcard_proofs(qc);
-	if (ret != KNOT_EOK) {
-		return ret;
-	}
 	switch (state) {
 	case ST_MISS:
 		qc->rcode = KNOT_RCODE_NXDOMAIN;
@@ -540,21 +534,41 @@ static int solve_authority(query_ctx_t *qc, state_t state, const step_t *step)
 		/* The builder flags a node DELEG only with an NS RRset, NONAUTH only below one. */
 		assert(step->cut != NULL);
 		const knot_rrset_t *ns = zdb_node_rrset(step->cut, KNOT_RRTYPE_NS);
-		ret = put(qc, step->zone, ns, KNOT_COMPR_HINT_NONE, 0, true);
+		int ret = put(qc, step->zone, ns, KNOT_COMPR_HINT_NONE, 0, true);
 		return ret == KNOT_EOK ? put_referral_ds(qc, step) : ret;
 	}
-	case ST_TRUNC:
-		return KNOT_ESPACE;
-	case ST_FAIL:
-		return KNOT_ENOMEM;
 	default:
 		return KNOT_EOK;
 	}
 }
 
-/* A/AAAA for one name in the rdata of an NS/MX/SRV RRset; mandatory says which pass. */
+/* The answer section's RRSIGs end it; then the authority section in Knot's order: SOA or
+ * NS, the denial or the DS, the wildcard expansions' proofs, their RRSIGs. */
+static int solve_authority(query_ctx_t *qc, state_t state, const step_t *step)
+{
+	if (state == ST_TRUNC) {
+		return KNOT_ESPACE;
+	}
+	if (state == ST_FAIL) {
+		return KNOT_ENOMEM;
+	}
+	int ret = dnssec_flush_rrsigs(qc, false);
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
+	knot_pkt_begin(qc->ans, KNOT_AUTHORITY);
+	ret = solve_authority_records(qc, state, step);
+	if (ret == KNOT_EOK) {
+		ret = put_wildcard_proofs(qc);
+	}
+	return ret == KNOT_EOK ? dnssec_flush_rrsigs(qc, false) : ret;
+}
+
+/* A/AAAA for one name in the rdata of an NS/MX/SRV RRset; mandatory says which pass.
+ * *last: how the last put tried ended (KNOT_EOK or KNOT_ESPACE), left alone when none is
+ * tried (no such name, no address). */
 static int put_glue(query_ctx_t *qc, const query_extra_t *e, const knot_dname_t *target,
-		    uint16_t hint, bool mandatory)
+		    uint16_t hint, bool mandatory, int *last)
 {
 	knot_dname_storage_t lower;
 	knot_dname_copy_lower(lower, target);
@@ -597,6 +611,7 @@ static int put_glue(query_ctx_t *qc, const query_extra_t *e, const knot_dname_t 
 		uint16_t flags = KNOT_PF_CHECKDUP | (mandatory ? 0 : KNOT_PF_NOTRUNC);
 		uint16_t before = qc->ans->rrset_count;
 		int ret = pkt_put(qc->ans, hint, &copy, flags);
+		*last = ret;
 		if (ret == KNOT_ESPACE && !mandatory) {
 			return KNOT_EOK;
 		}
@@ -604,11 +619,11 @@ static int put_glue(query_ctx_t *qc, const query_extra_t *e, const knot_dname_t 
 			return ret;
 		}
 		/* RFC 4035 3.1.1: authoritative data keeps its RRSIGs, which may be dropped
-		 * when they do not fit; glue is not signed. */
+		 * when they do not fit (solve_additional()); glue is not signed. */
 		const knot_rrset_t *sig = rrsig_of(node, rr);
 		if (sig != NULL && qc->ans->rrset_count > before && dnssec_wanted(qc, e->zone)) {
-			ret = dnssec_put_rrsig(qc, sig, copy.owner, hint, KNOT_PF_NOTRUNC);
-			if (ret != KNOT_EOK && ret != KNOT_ESPACE) {
+			ret = dnssec_put_rrsig(qc, sig, copy.owner);
+			if (ret != KNOT_EOK) {
 				return ret;
 			}
 		}
@@ -616,28 +631,37 @@ static int put_glue(query_ctx_t *qc, const query_extra_t *e, const knot_dname_t 
 	return KNOT_EOK;
 }
 
-/* One pass over the remembered RRsets: the mandatory glue first, then the rest. */
+/* One pass over the remembered RRsets: the mandatory glue first, then the rest. In the
+ * optional pass, an RRset whose last address put did not fit ends the section (as
+ * Knot's solve_additional(): KNOT_ESPACE, without TC). */
 static int solve_additional_pass(query_ctx_t *qc, bool mandatory)
 {
 	for (unsigned k = 0; k < qc->extra_count; k++) {
 		const query_extra_t *e = &qc->extra[k];
 		const knot_rrset_t *rr = &qc->ans->rr[e->rr_index];
 		const knot_rdata_t *rdata = rr->rrs.rdata;
+		int last = KNOT_EOK;
 		for (uint16_t i = 0; i < rr->rrs.count; i++) {
 			/* The name's place in the packet: the A/AAAA owner becomes a pointer. */
 			uint16_t hint = knot_compr_hint(&qc->ans->rr_info[e->rr_index],
 							KNOT_COMPR_HINT_RDATA + i);
 			const knot_dname_t *target = knot_rdata_name(rdata, rr->type);
-			int ret = put_glue(qc, e, target, hint, mandatory);
+			int ret = put_glue(qc, e, target, hint, mandatory, &last);
 			if (ret != KNOT_EOK) {
 				return ret;
 			}
 			rdata = knot_rdataset_next((knot_rdata_t *)rdata);
 		}
+		if (!mandatory && last == KNOT_ESPACE) {
+			return KNOT_ESPACE;
+		}
 	}
 	return KNOT_EOK;
 }
 
+/* The glue a referral needs, the rest, then their RRSIGs as far as they fit. When the
+ * section filled up before its addresses were all in, no RRSIG follows (Knot stops
+ * there too); the answer goes out without TC (RFC 2181 9). */
 static int solve_additional(query_ctx_t *qc)
 {
 	knot_pkt_begin(qc->ans, KNOT_ADDITIONAL);
@@ -645,7 +669,12 @@ static int solve_additional(query_ctx_t *qc)
 	if (ret != KNOT_EOK) {
 		return ret;
 	}
-	return solve_additional_pass(qc, false);
+	ret = solve_additional_pass(qc, false);
+	if (ret == KNOT_ESPACE) {
+		qc->sig_count = 0;
+		return KNOT_EOK;
+	}
+	return ret == KNOT_EOK ? dnssec_flush_rrsigs(qc, true) : ret;
 }
 
 int answer_build(query_ctx_t *qc)

@@ -1,5 +1,5 @@
 /* answer_dnssec.c -- the DNSSEC records of an answer from a signed zone (RFC 4035 3.1,
- * RFC 5155 7.2): RRSIGs beside the RRsets put, the NSEC3 RRs of a proof, and the
+ * RFC 5155 7.2): RRSIGs after each section's RRsets, the NSEC3 RRs of a proof, and the
  * signatures made at query time for what only exists then (issue 7).
  *
  * DESIGN: answer.c decides what to prove; this file puts it. RRSIGs and NSEC3 RRs come
@@ -16,6 +16,7 @@
  * has that label go out with the last byte of its signature flipped, so that tests can
  * show validators reject it (docs/dnssec.md).
  */
+#include <assert.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -60,17 +61,44 @@ static const knot_rdataset_t *corrupt(query_ctx_t *qc, const knot_rdataset_t *si
 }
 #endif
 
-int dnssec_put_rrsig(query_ctx_t *qc, const knot_rrset_t *sig, const knot_dname_t *owner,
-		     uint16_t hint, uint16_t flags)
+int dnssec_put_rrsig(query_ctx_t *qc, const knot_rrset_t *sig, const knot_dname_t *owner)
 {
-	knot_rrset_t copy = *sig;
-	copy.owner = (knot_dname_t *)owner;
+	assert(qc->ans->rrset_count > 0);
+	if (qc->sig_count == qc->sig_room) {
+		unsigned room = qc->sig_room > 0 ? 2 * qc->sig_room : 16;
+		query_sig_t *more = qarena_alloc(qc->arena, room * sizeof(*more));
+		if (more == NULL) {
+			return KNOT_ENOMEM;
+		}
+		if (qc->sig_count > 0) {
+			memcpy(more, qc->sigs, qc->sig_count * sizeof(*more));
+		}
+		qc->sigs = more;
+		qc->sig_room = room;
+	}
+	query_sig_t *q = &qc->sigs[qc->sig_count++];
+	q->rrsig = *sig;
+	q->rrsig.owner = (knot_dname_t *)owner;
+	q->covered = qc->ans->rrset_count - 1;
 #ifdef NAMEPLATE_TEST_HOOKS
 	if (qc->bad_label != NULL && has_label(owner, qc->bad_label)) {
-		copy.rrs = *corrupt(qc, &sig->rrs);
+		q->rrsig.rrs = *corrupt(qc, &sig->rrs);
 	}
 #endif
-	return knot_pkt_put(qc->ans, hint, &copy, flags);
+	return KNOT_EOK;
+}
+
+int dnssec_flush_rrsigs(query_ctx_t *qc, bool is_optional)
+{
+	int ret = KNOT_EOK;
+	for (unsigned i = 0; i < qc->sig_count && ret == KNOT_EOK; i++) {
+		const query_sig_t *q = &qc->sigs[i];
+		uint16_t hint = knot_compr_hint(&qc->ans->rr_info[q->covered],
+						KNOT_COMPR_HINT_OWNER);
+		ret = knot_pkt_put(qc->ans, hint, &q->rrsig, is_optional ? KNOT_PF_NOTRUNC : 0);
+	}
+	qc->sig_count = 0;
+	return is_optional && ret == KNOT_ESPACE ? KNOT_EOK : ret;
 }
 
 static void *on_alloc(void *ctx, size_t size)
@@ -79,7 +107,7 @@ static void *on_alloc(void *ctx, size_t size)
 }
 
 int dnssec_put_online(query_ctx_t *qc, const zdb_zone_t *zone, const knot_rrset_t *rr,
-		      const knot_dname_t *owner, uint16_t hint, uint16_t flags)
+		      const knot_dname_t *owner)
 {
 	const zdb_signer_t *signer = zdb_zone_signer(zone);
 	if (signer == NULL) {
@@ -95,7 +123,7 @@ int dnssec_put_online(query_ctx_t *qc, const zdb_zone_t *zone, const knot_rrset_
 	if (ret != ERR_OK) {
 		return ret == ERR_NOMEM ? KNOT_ENOMEM : KNOT_ERROR;
 	}
-	return dnssec_put_rrsig(qc, &sig, owner, hint, flags);
+	return dnssec_put_rrsig(qc, &sig, owner);
 }
 
 /* The NSEC3 of a name with pseudo-records, without what it does not answer now. */
@@ -119,7 +147,7 @@ static int put_narrowed(query_ctx_t *qc, const zdb_zone_t *zone, const knot_rrse
 	if (ret != KNOT_EOK) {
 		return ret;
 	}
-	return dnssec_put_online(qc, zone, &copy, copy.owner, KNOT_COMPR_HINT_NONE, 0);
+	return dnssec_put_online(qc, zone, &copy, copy.owner);
 }
 
 int dnssec_put_proof(query_ctx_t *qc, const zdb_zone_t *zone, const nsec3_proof_t *proof,
@@ -138,7 +166,7 @@ int dnssec_put_proof(query_ctx_t *qc, const zdb_zone_t *zone, const nsec3_proof_
 			ret = knot_pkt_put(qc->ans, KNOT_COMPR_HINT_NONE, nsec3, KNOT_PF_CHECKDUP);
 			const knot_rrset_t *sig = &n3->rrsigs[list[i]];
 			if (ret == KNOT_EOK && qc->ans->rrset_count > before && sig->rrs.count > 0) {
-				ret = dnssec_put_rrsig(qc, sig, sig->owner, KNOT_COMPR_HINT_NONE, 0);
+				ret = dnssec_put_rrsig(qc, sig, sig->owner);
 			}
 		}
 		if (ret != KNOT_EOK) {

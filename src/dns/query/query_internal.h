@@ -65,6 +65,12 @@ typedef struct query_wildcard {
 	const knot_dname_t *encloser;  /* its closest encloser */
 } query_wildcard_t;
 
+/* An RRSIG RRset waiting for the end of its section (dnssec_put_rrsig()). */
+typedef struct query_sig {
+	knot_rrset_t rrsig;
+	uint16_t covered;  /* the RRset it signs: its index in ans->rr and ans->rr_info */
+} query_sig_t;
+
 /* One query being answered; lives on query_handle()'s stack. */
 typedef struct query_ctx {
 	const query_conf_t *conf;
@@ -92,6 +98,8 @@ typedef struct query_ctx {
 	uint32_t now;               /* RRSIG time for online signatures; 0 until one is made */
 	query_wildcard_t wildcards[QUERY_PROOF_MAX];
 	unsigned wildcard_count;
+	query_sig_t *sigs;          /* RRSIGs of this section, in the arena (NULL: none yet) */
+	unsigned sig_count, sig_room;
 	const char *bad_label;      /* test hook (NAMEPLATE_TEST_HOOKS): corrupt RRSIGs whose
 				     * owner has this label; NULL: off */
 } query_ctx_t;
@@ -118,15 +126,21 @@ int answer_build(query_ctx_t *qc);
 
 /* Whether answers from zone carry DNSSEC records: the query has DO and zone is signed. */
 bool dnssec_wanted(const query_ctx_t *qc, const zdb_zone_t *zone);
-/* Put sig (an RRSIG RRset of the zone) with this owner, hint and flags (the test hook may
- * corrupt a copy). Returns as knot_pkt_put(). */
-int dnssec_put_rrsig(query_ctx_t *qc, const knot_rrset_t *sig, const knot_dname_t *owner,
-		     uint16_t hint, uint16_t flags);
+/* sig (an RRSIG RRset of the zone, with this owner) covers the RRset put last: it is
+ * written when the section ends (dnssec_flush_rrsigs()), its owner a pointer to that
+ * RRset's, as Knot does (RRSIGs after a section's RRsets: the same compression and,
+ * near the size limit, the same RRsets in the answer). The test hook may corrupt a
+ * copy. Returns KNOT_EOK or KNOT_ENOMEM. */
+int dnssec_put_rrsig(query_ctx_t *qc, const knot_rrset_t *sig, const knot_dname_t *owner);
+/* Write the section's RRSIGs in the order given. Mandatory ones (answer, authority:
+ * RFC 4035 3.1.1) return KNOT_ESPACE when one does not fit (the caller truncates);
+ * optional ones (additional) stop at the first that does not fit, without TC. */
+int dnssec_flush_rrsigs(query_ctx_t *qc, bool is_optional);
 /* Sign rr at query time with zone's signer (rr->owner: the zone's name holding the data)
- * and put the RRSIG with owner. Nothing when the zone has no signer. Returns KNOT_EOK,
- * KNOT_ESPACE, or KNOT_ERROR when signing failed. */
+ * and queue the RRSIG with owner, as dnssec_put_rrsig(). Nothing when the zone has no
+ * signer. Returns KNOT_EOK, KNOT_ENOMEM, or KNOT_ERROR when signing failed. */
 int dnssec_put_online(query_ctx_t *qc, const zdb_zone_t *zone, const knot_rrset_t *rr,
-		      const knot_dname_t *owner, uint16_t hint, uint16_t flags);
+		      const knot_dname_t *owner);
 /* Put the NSEC3 RRs of proof with their RRSIGs (each once per answer). narrow: the node
  * whose NSEC3 is proof's index narrow_at, when that node has pseudo-records: its NSEC3 is
  * sent with qtype (and CNAME for POOL) taken out of the bitmap and signed at query time,
