@@ -40,7 +40,7 @@ import pytest
 
 from npt import zonegen
 from npt.dnsdiff import (TIMEOUT, Answer, Knotd, Q, binaries, chain_end, chain_expectation,
-                         chain_problems, exchange, load_zones, lowered, rr_set,
+                         chain_problems, exchange, load_world, lowered, rr_set,
                          tolerate_chain_across_zones, unexplained, view_differences,
                          wait_soa, whole_answer, zone_records)
 from npt.server import Server, ServerError
@@ -53,19 +53,7 @@ KNOT_CNAME_LIMIT = 5  # knotd 3.2 puts at most this many CNAMEs of a chain in on
 QUERIES_PER_SEED = int(os.environ.get("NAMEPLATE_RANDOM_DIFF_QUERIES") or 300)
 
 
-def seeds_from(spec):
-    """NAMEPLATE_RANDOM_DIFF_SEEDS: "N" (seeds 1..N), "A-B" (inclusive) or "a,b,c"."""
-    if not spec:
-        return list(DEFAULT_SEEDS)
-    if "," in spec:
-        return [int(x) for x in spec.split(",") if x.strip()]
-    if "-" in spec:
-        a, b = spec.split("-", 1)
-        return list(range(int(a), int(b) + 1))
-    return list(range(1, int(spec) + 1))
-
-
-SEEDS = seeds_from(os.environ.get("NAMEPLATE_RANDOM_DIFF_SEEDS", "").strip())
+SEEDS = zonegen.seeds_from(os.environ.get("NAMEPLATE_RANDOM_DIFF_SEEDS", ""), DEFAULT_SEEDS)
 WORLDS = {seed: zonegen.make_world(random.Random(seed)) for seed in SEEDS}
 ZONE_DATA = "zone-data"
 CASES = []
@@ -272,16 +260,8 @@ class Pair:
             self.failure = "the servers did not start: %s" % e
 
     def start(self, work, binary):
-        zdir = work / "zones"
-        zdir.mkdir()
-        for origin, text in self.world.files.items():
-            (zdir / (origin + ".zone")).write_text(text)
-        self.server.bootstrap()
-        kdir = work / "knotd"
-        kdir.mkdir()
-        zones = list(self.world.files)
-        self.exported, self.knot_files = load_zones(self.server, binary, kdir, zones,
-                                                    zones_dir=str(zdir))
+        zones, self.exported, self.knot_files, kdir = load_world(self.server, binary, work,
+                                                                 self.world)
         self.server.start()
         self.knot = Knotd(kdir, self.knot_files)
         self.knot.start()

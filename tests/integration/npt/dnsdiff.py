@@ -307,6 +307,22 @@ def load_zones(s, binary, kdir, zones=ZONES, zones_dir=ZONES_DIR):
     return exported, knot_files
 
 
+def load_world(s, binary, work, world):
+    """A zonegen world's zone files written under work/zones, imported into the
+    bootstrapped Server s, and knotd's copies written under work/knotd. Returns (zones,
+    exported text by zone, knotd's file by zone, knotd's directory)."""
+    zdir = work / "zones"
+    zdir.mkdir()
+    for origin, text in world.files.items():
+        (zdir / (origin + ".zone")).write_text(text)
+    s.bootstrap()
+    kdir = work / "knotd"
+    kdir.mkdir()
+    zones = list(world.files)
+    exported, knot_files = load_zones(s, binary, kdir, zones, zones_dir=str(zdir))
+    return zones, exported, knot_files, kdir
+
+
 def zone_records(text, origin):
     """A zone file's records as a set of (owner, ttl, type, rdata), lowercased."""
     z = dns.zone.from_text(text, origin + ".", relativize=False, check_origin=False)

@@ -496,6 +496,20 @@ class World:
         return "\n".join(lines) + "\n"
 
 
+def seeds_from(spec, default):
+    """A seed list from an environment variable's text: "N" (seeds 1..N), "A-B"
+    (inclusive) or "a,b,c"; default when empty."""
+    spec = spec.strip()
+    if not spec:
+        return list(default)
+    if "," in spec:
+        return [int(x) for x in spec.split(",") if x.strip()]
+    if "-" in spec:
+        a, b = spec.split("-", 1)
+        return list(range(int(a), int(b) + 1))
+    return list(range(1, int(spec) + 1))
+
+
 def make_world(rng):
     w = World(rng)
     w.make_zones()
