@@ -36,6 +36,7 @@ typedef struct conf {
 	int64_t dns_tcp_idle_timeout; /* seconds */
 	int64_t dns_tcp_max_clients;
 	int64_t dns_udp_payload;
+	int64_t dns_udp_coalesce;     /* microseconds; 0 = off */
 	char *resolver;               /* ALIAS targets' upstream resolvers; "" = none */
 	char *redirect_addresses;     /* what URL records answer: the redirect role's IPs */
 	char *nsid;                   /* "" = off; text, or 0x and hex */

@@ -21,6 +21,10 @@ const conf_key_t conf_schema[] = {
 	  "seconds a DNS TCP connection may stay idle (RFC 7766 6.2.3)"),
 	I("dns-tcp-max-clients", dns_tcp_max_clients, "1000", 1, 1000000,
 	  "open DNS TCP connections; past it the least recently active one is closed"),
+	I("dns-udp-coalesce", dns_udp_coalesce, "20", 0, 1000,
+	  "microseconds a DNS UDP worker waits after a batch of fewer than 8 queries, so "
+	  "the next ones arrive together (fewer wake-ups for both sides; at most this much "
+	  "more latency, plus the kernel's timer slack); 0 = never"),
 	I("dns-udp-payload", dns_udp_payload, "1232", 512, 65535,
 	  "our EDNS UDP payload size in bytes (RFC 6891; 1232 avoids fragmentation)"),
 	S("resolver", resolver, "", 0,

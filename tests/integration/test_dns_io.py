@@ -169,6 +169,47 @@ def test_udp_burst(server):
             got.add(dns.message.from_wire(s.recv(512)).id)
 
 
+def test_udp_pause_after_a_small_batch():
+    """dns-udp-coalesce: after answering a batch of fewer than 8 queries the worker waits
+    that long before it receives again, so a query sent right after an answer is
+    answered no sooner than the pause allows; a burst of queries (full batches) is all
+    answered, none lost to the pauses. At 0 nothing waits: the pause is the difference."""
+    def second_answer_delays(s, rounds=15):
+        delays = []
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as c:
+            c.settimeout(2)
+            c.connect(("127.0.0.1", s.port))
+            for i in range(rounds):
+                c.send(query_wire(qid=2 * i)[1])
+                assert dns.message.from_wire(c.recv(512)).id == 2 * i
+                t0 = time.monotonic()
+                c.send(query_wire(qid=2 * i + 1)[1])
+                assert dns.message.from_wire(c.recv(512)).id == 2 * i + 1
+                delays.append(time.monotonic() - t0)
+        return sorted(delays)[rounds // 2]
+
+    fast = Server("dns-workers=1", "dns-udp-coalesce=0")
+    try:
+        unpaused = second_answer_delays(fast)
+    finally:
+        assert fast.stop() == 0
+    slow = Server("dns-workers=1", "dns-udp-coalesce=1000")
+    try:
+        paused = second_answer_delays(slow)
+        assert paused >= 0.0008, paused  # a 1 ms pause, less the client's turn
+        assert paused - unpaused >= 0.0005, (paused, unpaused)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as c:
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+            c.settimeout(3)
+            c.connect(("127.0.0.1", slow.port))
+            for i in range(300):
+                c.send(query_wire("n%d.example" % i, qid=i)[1])
+            got = {dns.message.from_wire(c.recv(512)).id for _ in range(300)}
+            assert got == set(range(300))
+    finally:
+        assert slow.stop() == 0
+
+
 def test_tcp_pipelined_in_one_write(server):
     s = tcp_connect(server.port)
     qs = [query_wire("q%d.example" % i, qid=1000 + i) for i in range(200)]

@@ -28,13 +28,14 @@ typedef struct dns_server_conf {
 	unsigned workers;          /* UDP workers, and as many TCP workers; 0 = one per CPU */
 	unsigned tcp_idle_timeout; /* seconds; 0 = 10 (RFC 7766 6.2.3) */
 	unsigned tcp_max_clients;  /* open TCP connections in all; 0 = 1000 */
+	unsigned udp_coalesce_us;  /* pause after a small UDP batch (udp.c); 0 = none */
 	query_conf_t query;        /* for every worker's query_worker_new() */
 	stats_t *stats;            /* per-zone query counters (borrowed); NULL = not counted */
 	uint8_t nsid_buf[DNS_NSID_MAX]; /* storage dns_server_conf_init() points query.nsid to */
 } dns_server_conf_t;
 
 /* Fill dc from the settings (dns, dns-workers, dns-tcp-idle-timeout, dns-tcp-max-clients,
- * dns-udp-payload, nsid, identity, version) and a fresh random cookie secret. dc points
+ * dns-udp-coalesce, dns-udp-payload, nsid, identity, version) and a fresh random cookie secret. dc points
  * into conf (borrowed): use it while conf lives. Returns ERR_OK, or ERR_INVALID with a
  * message in err when the nsid setting is bad (hex that is not, or too long). */
 int dns_server_conf_init(dns_server_conf_t *dc, const conf_t *conf, char *err, size_t errsize);

@@ -45,6 +45,7 @@ struct dns_server {
 	unsigned worker_count;    /* of each kind */
 	int64_t tcp_idle_ms;
 	unsigned tcp_max_per_worker;
+	long udp_coalesce_ns;     /* 0 = no pause after small batches */
 	int stop_fd;              /* eventfd: readable once stop begins; nobody reads it */
 	atomic_bool is_stopping;
 	io_worker_t *udp, *tcp;   /* worker_count each */

@@ -93,6 +93,7 @@ int dns_server_conf_init(dns_server_conf_t *dc, const conf_t *conf, char *err, s
 	dc->workers = (unsigned)conf->dns_workers;
 	dc->tcp_idle_timeout = (unsigned)conf->dns_tcp_idle_timeout;
 	dc->tcp_max_clients = (unsigned)conf->dns_tcp_max_clients;
+	dc->udp_coalesce_us = (unsigned)conf->dns_udp_coalesce;
 	dc->query.udp_max_payload = (uint16_t)conf->dns_udp_payload;
 	dc->query.identity = *conf->identity != '\0' ? conf->identity : NULL;
 	dc->query.version = *conf->version != '\0' ? conf->version : NULL;
@@ -504,6 +505,8 @@ static void copy_conf(dns_server_t *s, const dns_server_conf_t *conf)
 	s->worker_count = conf->workers > 0 ? conf->workers : (cpus > 0 ? (unsigned)cpus : 1);
 	unsigned idle = conf->tcp_idle_timeout > 0 ? conf->tcp_idle_timeout : DEFAULT_TCP_IDLE;
 	s->tcp_idle_ms = (int64_t)idle * 1000;
+	s->udp_coalesce_ns = (long)(conf->udp_coalesce_us < 1000 ? conf->udp_coalesce_us : 1000) *
+			     1000;
 	unsigned max = conf->tcp_max_clients > 0 ? conf->tcp_max_clients : DEFAULT_TCP_MAX;
 	/* Each TCP worker keeps its share; SO_REUSEPORT spreads clients evenly. */
 	s->tcp_max_per_worker = (max + s->worker_count - 1) / s->worker_count;
