@@ -18,10 +18,11 @@
  * pauses dns-udp-coalesce microseconds (offline for QSBR) before it receives again. A
  * server faster than its clients otherwise answers a few queries per wake-up, and each
  * wake-up costs it (the switch back in) and the client (woken per answer burst) more
- * than the queries do: in bench/dns (dnsperf on the other core) a 20 us pause cut the
- * worker's CPU per query by 5-19% and raised dnsperf's rate by 3-12%. Full batches (a
- * busy server) never pause; a query that arrives during a pause waits at most that long
- * (plus the kernel's timer slack), as NICs' interrupt moderation makes packets wait.
+ * than the queries do: in bench/dns (dnsperf on the other core, 1,000 zones) a 20 us
+ * pause took the queries per CPU-second from 1.06-1.22x Knot DNS's to 1.22-1.30x, and
+ * dnsperf's rate rose with it (bench/dns/RESULTS.md, 2026-11-28). Full batches (a busy
+ * server) never pause; a query that arrives during a pause waits at most that long (plus
+ * the kernel's timer slack), as NICs' interrupt moderation makes packets wait.
  */
 #include <errno.h>
 #include <netinet/in.h>
