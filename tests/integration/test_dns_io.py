@@ -6,10 +6,14 @@ byte-by-byte sends, big queued answers, idle timeouts, the client limit, IPv6 an
 source addresses, ports in use, bad addresses, SIGTERM mid-message; DF on IPv4 answers and
 the fallback to fragments on a link too small for them (in a network namespace).
 """
+import json
+import os
+import shutil
 import signal
 import socket
 import struct
 import subprocess
+import sys
 import time
 
 import tempfile
@@ -20,6 +24,7 @@ import dns.rcode
 import pytest
 
 from npt import paths
+from npt.server import Server as StoreServer
 from npt.server import sanitizer_report
 
 BIN = paths.nameplate_bin()
@@ -477,11 +482,6 @@ def test_ipv4_answers_carry_df_and_big_ones_fall_back_to_fragments(tmp_path):
     (here a 1280-byte loopback in a network namespace of its own, with dns-udp-payload
     4096) cannot: the socket goes back to fragmenting, says so in the log, and the answer
     still arrives whole."""
-    import json
-    import os
-    import shutil
-    import sys
-    from npt.server import Server as StoreServer
     if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("ip"):
         pytest.skip("needs root, unshare and ip for a network namespace")
     probe = subprocess.run(["unshare", "-n", "true"], capture_output=True)

@@ -43,7 +43,7 @@ from npt.dnsdiff import (TIMEOUT, Answer, Knotd, Q, binaries, chain_end, chain_e
                          chain_problems, exchange, load_world, lowered, rr_set,
                          tolerate_chain_across_zones, unexplained, view_differences,
                          wait_soa, whole_answer, zone_records)
-from npt.server import Server, ServerError
+from npt.worldpair import Pairs, WorldPair
 from test_dns_differential import TOLERATED as FIXED_TOLERATED
 
 pytestmark = pytest.mark.server
@@ -244,20 +244,14 @@ KNOWN_CASES = {c: bug for bug in KNOWN_BUGS for c in bug["cases"]}
 
 # ================================================================== the two servers
 
-class Pair:
-    """Nameplate and knotd serving one seed's zones; failure says why they do not."""
+class Pair(WorldPair):
+    """Nameplate and knotd serving one seed's zones."""
+
+    SEEDS_VAR = "NAMEPLATE_RANDOM_DIFF_SEEDS"
 
     def __init__(self, seed, work, binary):
-        self.seed = seed
-        self.world = WORLDS[seed]
-        self.mixed_ttls = self.world.mixed_ttls()
-        self.failure = None
-        self.server = Server(work / "nameplate", binary=binary)
-        self.knot = None
-        try:
-            self.start(work, binary)
-        except (ServerError, AssertionError, OSError) as e:
-            self.failure = "the servers did not start: %s" % e
+        self.mixed_ttls = WORLDS[seed].mixed_ttls()
+        super().__init__(seed, WORLDS[seed], work, binary)
 
     def start(self, work, binary):
         zones, self.exported, self.knot_files, kdir = load_world(self.server, binary, work,
@@ -272,47 +266,11 @@ class Pair:
         self.ctx = {"nameplate": self.server.dns_port, "knotd": self.knot.port,
                     "world": self.world, "zones": zones}
 
-    def stop(self):
-        if self.knot is not None:
-            self.knot.stop()
-        self.server.stop(check=True)
-
-    def reproduction(self):
-        out = ["seed %d (NAMEPLATE_RANDOM_DIFF_SEEDS=%d,)" % (self.seed, self.seed)]
-        for origin, text in self.world.files.items():
-            out.append("--- zone file %s (apex SOA and NS replaced by Nameplate's) ---\n%s"
-                       % (origin, text))
-        return "\n".join(out)
-
-
-class Pairs:
-    """One Pair at a time: the current seed's (cases run grouped by seed)."""
-
-    def __init__(self, tmp_path_factory, binary):
-        self.tmp = tmp_path_factory
-        self.binary = binary
-        self.pair = None
-
-    def get(self, seed):
-        if self.pair is not None and self.pair.seed == seed:
-            return self.pair
-        self.close()
-        self.pair = Pair(seed, self.tmp.mktemp("rdiff-s%d" % seed), self.binary)
-        return self.pair
-
-    def close(self):
-        pair, self.pair = self.pair, None
-        if pair is not None:
-            try:
-                pair.stop()
-            except ServerError as e:
-                pytest.fail("seed %d: %s" % (pair.seed, e), pytrace=False)
-
 
 @pytest.fixture(scope="module")
 def pairs(tmp_path_factory):
     binary = binaries()
-    p = Pairs(tmp_path_factory, binary)
+    p = Pairs(lambda seed, work: Pair(seed, work, binary), tmp_path_factory, "rdiff")
     try:
         yield p
     finally:

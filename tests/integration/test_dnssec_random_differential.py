@@ -45,7 +45,7 @@ import pytest
 from npt import zonegen
 from npt.dnsdiff import (TIMEOUT, Answer, Knotd, Q, binaries, exchange, load_world,
                          udp_limit, unexplained, view_differences)
-from npt.server import Server, ServerError
+from npt.worldpair import Pairs, WorldPair
 from test_dnssec_differential import POLICY, structure, tolerate_any_choice, wait_signed
 
 pytestmark = pytest.mark.server
@@ -278,19 +278,10 @@ TOLERATED = [
 
 # ================================================================== the two servers
 
-class SignedPair:
-    """Nameplate and knotd serving one seed's zones, signed; failure says why they do not."""
+class SignedPair(WorldPair):
+    """Nameplate and knotd serving one seed's zones, signed."""
 
-    def __init__(self, seed, work, binary):
-        self.seed = seed
-        self.world = WORLDS[seed]
-        self.failure = None
-        self.knot = None
-        self.server = Server(work / "nameplate", binary=binary)
-        try:
-            self.start(work, binary)
-        except (ServerError, AssertionError, OSError) as e:
-            self.failure = "the servers did not start: %s" % e
+    SEEDS_VAR = "NAMEPLATE_SIGNED_DIFF_SEEDS"
 
     def start(self, work, binary):
         zones, _, knot_files, kdir = load_world(self.server, binary, work, self.world)
@@ -310,41 +301,21 @@ class SignedPair:
                 self.failure = "%s never answered a signed SOA for %s" % (who, pending[0])
                 return
 
-    def stop(self):
-        if self.knot is not None:
-            self.knot.stop()
-        self.server.stop(check=True)
-
-    def reproduction(self):
-        out = ["seed %d (NAMEPLATE_SIGNED_DIFF_SEEDS=%d,)" % (self.seed, self.seed)]
-        for origin, text in self.world.files.items():
-            out.append("--- zone file %s ---\n%s" % (origin, text))
-        return "\n".join(out)
-
 
 @pytest.fixture(scope="module")
 def pairs(tmp_path_factory):
     binary = binaries()
-    current = {}
-
-    def get(seed):
-        if seed not in current:
-            for old in list(current.values()):
-                old.stop()
-            current.clear()
-            current[seed] = SignedPair(seed, tmp_path_factory.mktemp("sdiff-s%d" % seed),
-                                       binary)
-        return current[seed]
+    p = Pairs(lambda seed, work: SignedPair(seed, WORLDS[seed], work, binary),
+              tmp_path_factory, "sdiff")
     try:
-        yield get
+        yield p
     finally:
-        for p in current.values():
-            p.stop()
+        p.close()
 
 
 @pytest.mark.parametrize("seed,case", CASES, ids=[c.id for _, c in CASES])
 def test_same_signed_structure_as_knotd(pairs, seed, case):
-    pair = pairs(seed)
+    pair = pairs.get(seed)
     if pair.failure:
         pytest.fail("seed %d: %s\n%s" % (seed, pair.failure, pair.reproduction()),
                     pytrace=False)

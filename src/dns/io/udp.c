@@ -255,10 +255,10 @@ static void run_polled(io_worker_t *w, udp_batch_t *b, zdb_reader_t *r)
 			for (int j = 0; j < UDP_BURST; j++) {
 				size_t k = serve_batch(w, b, fd);
 				got += k;
-				zdb_reader_quiescent(r);
 				if (k < UDP_BATCH) {
 					break;
 				}
+				zdb_reader_quiescent(r);
 			}
 		}
 		zdb_reader_quiescent(r);
